@@ -1,0 +1,40 @@
+# make lab     set up .venv, generate the embedded sample data, start JupyterLab on notebooks/
+# make test    set up, then every unit test and nbval over every notebook
+# make course  set up, then execute every notebook headless into build/*.html
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE := data/sample/SYNTHETIC.json
+
+.PHONY: lab test course sample clean execute
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[lab,test]'
+	touch $@
+
+$(SAMPLE): $(STAMP) course_lib/data/synthetic.py
+	$(BIN)/python -c "import course_lib.data as d; d.ensure_sample()"
+
+sample: $(SAMPLE)
+
+lab: $(SAMPLE)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+test: $(SAMPLE)
+	$(BIN)/python -m pytest
+
+course: $(SAMPLE)
+	mkdir -p build
+	$(BIN)/jupyter nbconvert --to html --execute --output-dir build notebooks/*.ipynb
+
+clean:
+	rm -rf build .pytest_cache
+
+# Re-execute notebooks in place with the CI settings before committing them: make execute NB=notebooks/01_*.ipynb
+NB ?= notebooks/*.ipynb
+execute: $(SAMPLE)
+	COURSE_SIZE=small YT8M_DATA=$(CURDIR)/data/sample TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0 \
+		$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 $(NB)
