@@ -2,8 +2,8 @@
 
     python bench/input_pipeline.py --data '../shared/data/yt8m/validate/*.tfrecord'
 
-(a) the loop a student writes first (the course demo's): ``tf_record_iterator`` +
-    ``tf.train.Example.FromString`` + a NumPy multi-hot, one video at a time;
+(a) the loop a student writes first (the course demo's), ``course_lib.data.reference``:
+    ``tf_record_iterator`` + ``tf.train.Example.FromString`` + a NumPy multi-hot, video by video;
 (b) parse-only tf.data: ``TFRecordDataset -> batch -> parse_example`` with no label densification;
 (c) ``course_lib.data.load_yt8m`` (file names in errors, label checks, dense multi-hot labels).
 
@@ -18,30 +18,11 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from course_lib import settings  # noqa: E402
 from course_lib.data import list_shards, load_yt8m, spec  # noqa: E402
-
-
-def python_loop(files, batch_size):
-    """(a): the straightforward loop, yielding NumPy batches like the others."""
-    ids, rgb, audio, labels = [], [], [], []
-    for path in files:
-        for record in tf.compat.v1.io.tf_record_iterator(path):
-            feature = tf.train.Example.FromString(record).features.feature
-            ids.append(feature["id"].bytes_list.value[0])
-            rgb.append(np.array(feature["mean_rgb"].float_list.value, np.float32))
-            audio.append(np.array(feature["mean_audio"].float_list.value, np.float32))
-            hot = np.zeros(spec.NUM_CLASSES, np.float32)
-            hot[list(feature["labels"].int64_list.value)] = 1.0
-            labels.append(hot)
-            if len(labels) == batch_size:
-                yield np.stack(rgb), np.stack(audio), np.stack(labels)
-                ids, rgb, audio, labels = [], [], [], []
-    if labels:
-        yield np.stack(rgb), np.stack(audio), np.stack(labels)
+from course_lib.data.reference import python_batches  # noqa: E402
 
 
 def parse_only(files, batch_size):
@@ -54,9 +35,9 @@ def parse_only(files, batch_size):
 
 def count_videos(batches):
     videos = 0
-    for batch in batches:  # (rgb, audio, labels), {"mean_rgb": ...} or (features, labels)
+    for batch in batches:  # {"mean_rgb": ...} or (features, labels)
         features = batch if isinstance(batch, dict) else batch[0]
-        videos += len(features["mean_rgb"] if isinstance(features, dict) else features)
+        videos += len(features["mean_rgb"])
     return videos
 
 
@@ -85,7 +66,7 @@ def main(argv=None):
     # tf.data pipelines are built once (tracing, file checks) and iterated afresh on each pass.
     parsed, loaded = parse_only(files, args.batch_size), load_yt8m(files, args.batch_size)
     contenders = {
-        "(a) Python loop": lambda: python_loop(files, args.batch_size),
+        "(a) Python loop": lambda: python_batches(files, args.batch_size),
         "(b) parse-only tf.data": lambda: parsed,
         "(c) load_yt8m": lambda: loaded,
     }
