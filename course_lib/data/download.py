@@ -270,7 +270,7 @@ def _open(url, offset=0, method="GET", timeout=None):
         raise _network_error(error, url) from None
 
 
-def _retrying(attempt, retries, stop, what, on_retry):
+def _retrying(attempt, retries, stop, on_retry):
     """Run ``attempt()`` up to ``retries + 1`` times on ``_Transient``, with exponential backoff."""
     for number in range(retries + 1):
         try:
@@ -280,7 +280,7 @@ def _retrying(attempt, retries, stop, what, on_retry):
                 raise
             delay = BACKOFF * 2**number
             if on_retry:
-                on_retry(f"{what}: {error}; retrying in {delay:g} s ({number + 2} of {retries + 1})")
+                on_retry(f"{error}; retrying in {delay:g} s (attempt {number + 2} of {retries + 1})")
             if stop.wait(delay):
                 raise _Stopped() from None
 
@@ -293,7 +293,7 @@ def _fetch_bytes(url, retries, stop, on_retry=None):
             except (OSError, http.client.HTTPException) as error:
                 raise _network_error(error, url) from None
 
-    return _retrying(attempt, retries, stop, url, on_retry)
+    return _retrying(attempt, retries, stop, on_retry)
 
 
 def _write(file, data):
@@ -314,8 +314,8 @@ def _write_atomic(path, text):
         raise DownloadError(str(_local_error(error, path))) from None
 
 
-def _md5_file(path, digest=None):
-    digest = digest or hashlib.md5()
+def _md5_file(path):
+    digest = hashlib.md5()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
@@ -426,10 +426,10 @@ class Task:
     def part(self):
         return self.path.with_name(self.path.name + PART_SUFFIX)
 
-    def problem(self, path, digest=None):
+    def problem(self, path):
         """Why the file at ``path`` is not the right one, or ``None``."""
         if self.md5 is not None:
-            got = (digest or _md5_file(path)).hexdigest()
+            got = _md5_file(path).hexdigest()
             if got.lower() != self.md5.lower():
                 return f"MD5 mismatch for {self.url}: expected {self.md5}, got {got}"
             return None
@@ -458,17 +458,16 @@ class _Context:
 
 
 def _transfer(task, ctx):
-    """One attempt: continue ``task.part`` (range request) or start it; return the MD5 digest of
-    the whole ``.part``. A dropped connection keeps the ``.part`` for the next attempt."""
+    """One attempt: continue ``task.part`` with a range request, or start it. A dropped connection
+    keeps the ``.part`` for the next attempt (or run)."""
     part = task.part
     offset = part.stat().st_size if part.exists() else 0
-    digest = _md5_file(part) if offset else hashlib.md5()
     try:
         response = _open(task.url, offset)
     except _RangeNotSatisfiable:
-        # The .part is as long as the file or longer: complete (renamed next) or wrong (restart).
-        if task.problem(part, digest.copy()) is None:
-            return digest
+        # The .part is as long as the file or longer: complete (checked next) or wrong (restart).
+        if task.problem(part) is None:
+            return
         part.unlink()
         return _transfer(task, ctx)
     with response:
@@ -478,7 +477,7 @@ def _transfer(task, ctx):
             if match and int(match.group(1)) == offset:
                 mode = "ab"
         if mode == "wb":
-            offset, digest = 0, hashlib.md5()  # the server ignored the range: from scratch
+            offset = 0  # the server ignored the range: from scratch
         length = response.headers.get("Content-Length")
         expected = int(length) if length and length.isdigit() else None
         received = 0
@@ -500,7 +499,6 @@ def _transfer(task, ctx):
                     _write(file, chunk)
                 except OSError as error:
                     raise _local_error(error, part) from None
-                digest.update(chunk)
                 received += len(chunk)
                 with ctx.lock:
                     ctx.fetched_bytes += len(chunk)
@@ -509,14 +507,13 @@ def _transfer(task, ctx):
         raise _Transient(
             f"connection dropped after {offset + received:,} of {offset + expected:,} bytes of {task.url}"
         )
-    return digest
 
 
 def _attempt(task, ctx):
-    digest = _transfer(task, ctx)
-    problem = task.problem(task.part, digest)
+    _transfer(task, ctx)
+    problem = task.problem(task.part)  # the bytes on disk, not the bytes we meant to write
     if problem:
-        task.part.unlink()  # its bytes are wrong, not just short: start again
+        task.part.unlink()  # wrong, not just short: start again
         raise _Transient(problem)
     os.replace(task.part, task.path)
 
@@ -535,7 +532,7 @@ def _run_task(task, ctx):
                 return "skipped", None
             ctx.on_retry(f"{task.path} is not the published file ({problem}): fetching it again")
             task.path.unlink()
-        _retrying(lambda: _attempt(task, ctx), ctx.retries, ctx.stop, task.path.name, ctx.on_retry)
+        _retrying(lambda: _attempt(task, ctx), ctx.retries, ctx.stop, ctx.on_retry)
         if task.plan:
             task.plan.mark(task.name, done=True)
         return "fetched", None
