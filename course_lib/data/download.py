@@ -455,6 +455,17 @@ class _Context:
     abort: list = dataclasses.field(default_factory=list)  # the reason the run stopped
     fetched_bytes: int = 0
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    responses: set = dataclasses.field(default_factory=set)  # open transfers, to cut on Ctrl-C
+
+    def cut_transfers(self):
+        """Wake transfers blocked on a stalled connection (Ctrl-C): shut their sockets down."""
+        with self.lock:
+            responses = list(self.responses)
+        for response in responses:
+            try:  # http.client keeps the socket in fp.raw._sock: the one way to end a blocked read
+                response.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+            except (AttributeError, OSError):
+                pass
 
 
 def _transfer(task, ctx):
@@ -470,39 +481,53 @@ def _transfer(task, ctx):
             return
         part.unlink()
         return _transfer(task, ctx)
-    with response:
-        mode = "wb"
-        if offset and response.status == 206:
-            match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
-            if match and int(match.group(1)) == offset:
-                mode = "ab"
-        if mode == "wb":
-            offset = 0  # the server ignored the range: from scratch
-        length = response.headers.get("Content-Length")
-        expected = int(length) if length and length.isdigit() else None
-        received = 0
-        try:
-            file = open(part, mode)
-        except OSError as error:
-            raise _local_error(error, part) from None
-        with file:
-            while True:
-                if ctx.stop.is_set():
-                    raise _Stopped()
-                try:
-                    chunk = response.read(CHUNK)
-                except (OSError, http.client.HTTPException) as error:
-                    raise _network_error(error, task.url) from None
-                if not chunk:
-                    break
-                try:
-                    _write(file, chunk)
-                except OSError as error:
-                    raise _local_error(error, part) from None
-                received += len(chunk)
-                with ctx.lock:
-                    ctx.fetched_bytes += len(chunk)
-                ctx.bytes_bar.update(len(chunk))
+    with ctx.lock:
+        ctx.responses.add(response)
+    try:
+        _receive(task, ctx, response, offset)
+    finally:
+        with ctx.lock:
+            ctx.responses.discard(response)
+        response.close()
+
+
+def _receive(task, ctx, response, offset):
+    """Write ``response`` to ``task.part``: appended when the server resumed at ``offset``."""
+    part = task.part
+    mode = "wb"
+    if offset and response.status == 206:
+        match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
+        if match and int(match.group(1)) == offset:
+            mode = "ab"
+    if mode == "wb":
+        offset = 0  # the server ignored the range: from scratch
+    length = response.headers.get("Content-Length")
+    expected = int(length) if length and length.isdigit() else None
+    received = 0
+    try:
+        file = open(part, mode)
+    except OSError as error:
+        raise _local_error(error, part) from None
+    with file:
+        while True:
+            if ctx.stop.is_set():
+                raise _Stopped()
+            try:
+                chunk = response.read(CHUNK)
+            except (OSError, http.client.HTTPException) as error:
+                raise _network_error(error, task.url) from None
+            if not chunk:
+                break
+            try:
+                _write(file, chunk)
+            except OSError as error:
+                raise _local_error(error, part) from None
+            received += len(chunk)
+            with ctx.lock:
+                ctx.fetched_bytes += len(chunk)
+            ctx.bytes_bar.update(len(chunk))
+    if ctx.stop.is_set():
+        raise _Stopped()
     if expected is not None and received < expected:
         raise _Transient(
             f"connection dropped after {offset + received:,} of {offset + expected:,} bytes of {task.url}"
@@ -587,9 +612,10 @@ class Summary:
 
     def report(self):
         lines = [
-            f"fetched {len(self.fetched)} file(s) ({format_size(self.fetched_bytes)}), "
-            f"skipped {len(self.skipped)} already verified, failed {len(self.failed)}"
+            f"fetched {len(self.fetched)} file(s), skipped {len(self.skipped)} already verified, "
+            f"failed {len(self.failed)}"
             + (f", not attempted {len(self.not_attempted)}" if self.not_attempted else "")
+            + f" ({format_size(self.fetched_bytes)} transferred)"
         ]
         lines += [f"  failed: {path.name}: {reason}" for path, reason in sorted(self.failed.items())]
         return "\n".join(lines)
@@ -695,27 +721,30 @@ def download(partitions=(), out=None, *, mirror="us", shard=None, base_url=None,
         return _dry_run(tasks, jobs, summary, say)
 
     with tqdm(total=len(tasks), unit="file", desc="files", disable=None if progress else True) as files_bar, \
-            tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc="bytes", position=1,
+            tqdm(unit="B", unit_scale=True, desc="bytes", position=1,
                  disable=None if progress else True) as bytes_bar:
         ctx = _Context(retries, stop, bytes_bar, _warn)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="yt8m-download")
         try:
             futures = {pool.submit(_run_task, task, ctx): task for task in tasks}
-            for future in concurrent.futures.as_completed(futures):
-                task = futures[future]
-                state, reason = future.result()
-                if state == "fetched":
-                    summary.fetched.append(task.path)
-                elif state == "skipped":
-                    summary.skipped.append(task.path)
-                elif state == "failed":
-                    summary.failed[task.path] = reason
-                    _warn(f"failed: {task.path.name}: {reason}")
-                else:
-                    summary.not_attempted.append(task.path)
-                files_bar.update(1)
+            pending = set(futures)
+            while pending:  # wake twice a second, so Ctrl-C is seen at once
+                done, pending = concurrent.futures.wait(pending, timeout=0.5, return_when="FIRST_COMPLETED")
+                for future in done:
+                    task = futures[future]
+                    state, reason = future.result()
+                    if state == "fetched":
+                        summary.fetched.append(task.path)
+                    elif state == "skipped":
+                        summary.skipped.append(task.path)
+                    elif state == "failed":
+                        summary.failed[task.path] = reason
+                    else:
+                        summary.not_attempted.append(task.path)
+                    files_bar.update(1)
         except BaseException as error:
             stop.set()
+            ctx.cut_transfers()
             pool.shutdown(wait=True, cancel_futures=True)
             if isinstance(error, KeyboardInterrupt):
                 _warn("interrupted: no file was left under a final name half-written; run the same "
@@ -729,8 +758,11 @@ def download(partitions=(), out=None, *, mirror="us", shard=None, base_url=None,
         if summary.stopped:
             message = summary.stopped
         else:
-            message = (f"{len(summary.failed)} of {len(tasks)} file(s) failed (listed above); "
-                       "run the same command again to retry them")
+            path, reason = sorted(summary.failed.items())[0]
+            more = len(summary.failed) - 1
+            message = (f"{len(summary.failed)} of {len(tasks)} file(s) failed: {path.name} ({reason})"
+                       + (f" and {more} more, listed above" if more else "")
+                       + "; run the same command again to retry")
         error = DownloadError(message)
         error.summary = summary
         raise error
