@@ -572,12 +572,12 @@ def _run_task(task, ctx):
         reason = str(error)
     except (_Transient, _Permanent) as error:
         reason = str(error)
-    except OSError as error:  # reading a local file to verify it
-        _stop_run(ctx, f"cannot read {getattr(error, 'filename', None) or task.path}: {error.strerror or error}")
-        reason = str(error)
     except DownloadError as error:  # saving the plan
         _stop_run(ctx, str(error))
         reason = str(error)
+    except OSError as error:  # verifying or replacing a local file
+        reason = f"{getattr(error, 'filename', None) or task.path}: {error.strerror or error}"
+        _stop_run(ctx, f"cannot access {reason}")
     if task.plan and task.name in task.plan.verified:
         task.plan.mark(task.name, done=False)
     return "failed", reason

@@ -524,3 +524,12 @@ def test_the_script_is_the_same_command():
     result = subprocess.run([sys.executable, str(ROOT / "data_scripts" / "download_yt8m.py"), "--help"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--partition" in result.stdout and "--base-url" in result.stdout
+
+
+def test_a_damaged_saved_plan_is_a_clear_error(server, tmp_path, capsys):
+    (tmp_path / "2_video_train_download_plan.json").write_text('{"files": {"trainaa.tfrecord": "nope"}}')
+    assert run(server, tmp_path) == 2
+    assert "has no valid MD5" in capsys.readouterr().err
+    (tmp_path / "2_video_train_download_plan.json").write_text("{not json")
+    assert run(server, tmp_path) == 2
+    assert "delete it to fetch it again" in capsys.readouterr().err
