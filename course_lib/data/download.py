@@ -25,13 +25,14 @@ What the official script does badly and this module does not:
 
 - Every transfer goes to ``<final name>.part`` in the output folder, is checked against the plan's
   MD5, and only then renamed (``os.replace``) to its final name. A file already under its final
-  name is hashed, not trusted; one that does not match is removed and fetched again.
+  name is hashed, not trusted (on every run, so a second run over the whole train set re-reads
+  its 17 GB from disk); one that does not match is removed and fetched again.
 - Ctrl-C, a dropped connection or a full disk leave at most a ``.part`` file, never a broken shard
   under a final name. The ``.part`` is kept and the next run resumes it with an HTTP range request
   (or from scratch where the server ignores ranges). A ``.part`` whose bytes fail the MD5 check is
   deleted. To reclaim the space of an abandoned download, delete ``*.part``.
 - Transient errors (dropped connections, time-outs, HTTP 5xx/408/429, an MD5 mismatch) are retried
-  with exponential backoff; HTTP 4xx fails the file at once. No network, a full disk or any failed
+  with exponential backoff; any other HTTP 4xx (404, 403, ...) fails the file at once. No network, a full disk or any failed
   file give a one-line message and a non-zero exit, after the summary (fetched, skipped as already
   verified, failed).
 - Progress bars (files and bytes) that stay quiet when the output is not a terminal.
