@@ -121,8 +121,9 @@ def load_yt8m(
             of ``(B, len(ids))`` tensors, one per multi-task head.
         skip_corrupt: read every shard once up front and leave out the ones that fail
             (a warning lists each with its problem) instead of raising.
-        check_files: walk each shard's record frames up front (fast) so that a truncated file is
-            reported by name before training starts.
+        check_files: walk each local shard's record frames up front (fast) so that a truncated
+            file is reported by name before training starts. Remote shards (``gs://``) are not
+            walked: that would be many small reads per file.
 
     Returns:
         A ``tf.data.Dataset`` of ``(features, labels)``: ``features["mean_rgb"]`` float32
@@ -166,7 +167,7 @@ def load_yt8m(
             if not files:
                 raise ShardError(f"every shard matching {pattern!r} is corrupt")
     elif check_files:
-        for path in files:
+        for path in (f for f in files if "://" not in f):
             problem = tfrecord.check_framing(path)
             if problem:
                 raise ShardError(problem + " (pass skip_corrupt=True to leave bad shards out)")

@@ -26,8 +26,11 @@ def python_batches(files, batch_size, num_classes=spec.NUM_CLASSES):
             batch["id"].append(feature["id"].bytes_list.value[0])
             batch["mean_rgb"].append(np.array(feature["mean_rgb"].float_list.value, np.float32))
             batch["mean_audio"].append(np.array(feature["mean_audio"].float_list.value, np.float32))
+            ids = list(feature["labels"].int64_list.value)
+            if any(not 0 <= label < num_classes for label in ids):
+                raise ValueError(f"{path}: label out of range [0, {num_classes}) in video {batch['id'][-1]!r}: {ids}")
             labels = np.zeros(num_classes, np.float32)
-            labels[list(feature["labels"].int64_list.value)] = 1.0
+            labels[ids] = 1.0
             batch["labels"].append(labels)
             if len(batch["labels"]) == batch_size:
                 yield {name: np.stack(values) for name, values in batch.items()}
