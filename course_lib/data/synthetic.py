@@ -206,7 +206,7 @@ def write_synthetic(out, videos=SAMPLE_ARGS["videos"], shards=SAMPLE_ARGS["shard
                 for i in range(size):
                     video_id = shard_code(int(video_codes[i])) + code
                     example = spec.make_example(video_id, labels[i].tolist(), rgb[i], audio[i])
-                    writer.write(example.SerializeToString())
+                    writer.write(example.SerializeToString(deterministic=True))  # fixed map order
             os.replace(tmp, path)
             written.append(path)
             bar.update(size)
