@@ -280,6 +280,11 @@ def test_dtypes_and_return_types():
         assert isinstance(gap_at_k(truth, scores), float)
 
 
+def test_negative_zero_is_a_zero_label():
+    truth = np.array([[1.0, -0.0, 0.0]], np.float32)
+    assert map_at_k(truth, [[0.2, 0.9, 0.1]], k=2) == pytest.approx(0.5)
+
+
 @pytest.mark.parametrize(
     "call, name",
     [
