@@ -48,6 +48,18 @@ def test_map_is_not_the_mean_of_batch_values():
     assert float(metric.result()) == pytest.approx(map_at_k(truth, scores, 10), abs=1e-6)
 
 
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_ties_follow_the_numpy_policy_in_graph_and_xla(jit_compile):
+    truth, scores = random_batch(10)
+    tied = (np.round(scores * 4) / 4).astype(np.float32)  # a handful of distinct values: ties everywhere
+    metric = MAPAtK(10)
+    tf = pytest.importorskip("tensorflow")
+    update = tf.function(metric.update_state, jit_compile=jit_compile)
+    for start in range(0, len(truth), 100):
+        update(truth[start : start + 100], tied[start : start + 100])
+    assert float(metric.result()) == pytest.approx(map_at_k(truth, tied, 10), abs=1e-6)
+
+
 def test_gap_on_bin_aligned_scores_equals_numpy_exactly():
     truth, scores = random_batch(3)
     num_bins = 1000
