@@ -65,6 +65,7 @@ class MAPAtK(keras.metrics.Metric):
     def __init__(self, k=10, name=None, dtype=None):
         k = check_k(k)
         super().__init__(name=name or f"map_at_{k}", dtype=dtype)
+        self._direction = "up"  # higher is better: EarlyStopping / ModelCheckpoint with mode="auto"
         self.k = k
         self.ap_sum = self.add_variable(shape=(), initializer="zeros", dtype="float64", name="ap_sum")
         self.weight_sum = self.add_variable(shape=(), initializer="zeros", dtype="float64", name="weight_sum")
@@ -130,6 +131,7 @@ class GAPAtK(keras.metrics.Metric):
         k = check_k(k)
         num_bins = check_k(num_bins, "num_bins")
         super().__init__(name=name or f"gap_at_{k}", dtype=dtype)
+        self._direction = "up"
         self.k = k
         self.num_bins = num_bins
         self.from_logits = bool(from_logits)

@@ -157,6 +157,17 @@ def test_mixed_float16_model_and_save_load(tmp_path):
     assert restored_logs["gap_at_20"] == pytest.approx(logs["gap_at_20"], abs=1e-6)
 
 
+def test_callbacks_know_higher_is_better():
+    keras.utils.set_random_seed(0)
+    truth, _ = random_batch(11, n=64)
+    features = np.random.default_rng(11).normal(size=(len(truth), 16)).astype(np.float32)
+    model = small_model()
+    model.compile("adam", "binary_crossentropy", metrics=[MAPAtK(10), GAPAtK(20)])
+    stops = [keras.callbacks.EarlyStopping(monitor=f"val_{name}", patience=1) for name in ("map_at_10", "gap_at_20")]
+    model.fit(features, truth, validation_data=(features, truth), epochs=1, verbose=0, callbacks=stops)
+    assert all(stop.monitor_op is keras.ops.greater for stop in stops)
+
+
 @pytest.mark.parametrize("make", [lambda: MAPAtK(k=0), lambda: GAPAtK(k=-2), lambda: GAPAtK(num_bins=0)])
 def test_bad_arguments_raise_value_error(make):
     with pytest.raises(ValueError, match="k|num_bins"):
