@@ -7,9 +7,10 @@ seen since the last reset, not the mean of per-batch values (which would be wron
 ranking is global). Inside a compiled ``fit`` they cannot raise on bad input (NaN scores, labels
 other than 0/1); check data with the NumPy functions of :mod:`course_lib.metrics.ranking`. Ties follow :mod:`course_lib.metrics.ranking` (``keras.ops.top_k`` puts the
 lower class index first). Names default to ``map_at_10`` / ``gap_at_20`` rather than the
-challenge's ``map@10``: a plain identifier is safe as a ``fit`` history key, a CSV column, a
-TensorBoard tag and a ``monitor=`` argument on every backend (the dict of
-:class:`course_lib.metrics.TopKEvaluator` keeps the ``@`` form for printing).
+challenge's ``map@10``: Keras 3.15 accepts ``name="map@10"`` (checked with ``fit``, ``CSVLogger``,
+``jit_compile`` and ``monitor="val_map@10"``), but a plain identifier is also a valid file name,
+TensorBoard tag and Python keyword argument everywhere. The dict of
+:class:`course_lib.metrics.TopKEvaluator` keeps the ``@`` form for printing.
 """
 
 import keras
