@@ -35,6 +35,10 @@ The starter code breaks ties by a shuffle seeded with 0 instead; without ties (c
 the values here equal the starter code's to floating-point round-off (tested in
 ``tests/metrics/``).
 
+Not to be confused with the starter code's ``MeanAveragePrecisionCalculator``: its ``aps`` are
+per-*class* APs (each label's pooled top-20 predictions across videos, averaged over labels), the
+challenge's secondary "mAP"; :func:`map_at_k` is the per-video MAP@K of the tutorial and the project.
+
 Videos without true labels: their AP is 0 and they count in the mean (the starter code's
 ``ap_at_n`` returns 0 when there are no positives); hit@1 and PERR are 0 for them too. GAP divides
 by every true label of every video, found in the top K or not.
