@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from course_lib import cli
+from course_lib import cli, metrics
 from course_lib.data import load_vocabulary, load_yt8m, synthetic
 
 
@@ -82,15 +82,6 @@ def test_labels_cooccur_mostly_inside_their_vertical(medium_world):
     assert same / total > 0.6
 
 
-def _gap(y_true, y_score, k=20):
-    """Brute-force GAP@k reference (the challenge's definition)."""
-    top = np.argsort(-y_score, axis=1)[:, :k]
-    scores = np.take_along_axis(y_score, top, 1).ravel()
-    hits = np.take_along_axis(y_true, top, 1).ravel()[np.argsort(-scores, kind="stable")]
-    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
-    return float((precision * hits).sum() / y_true.sum())
-
-
 def test_a_logistic_model_learns_it(medium_world):
     _, x, y = _load(medium_world, "train")
     _, x_val, y_val = _load(medium_world, "validate")
@@ -98,8 +89,8 @@ def test_a_logistic_model_learns_it(medium_world):
     model = keras.Sequential([keras.Input((1152,)), keras.layers.Dense(3862, activation="sigmoid")])
     model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
     model.fit(x, y, batch_size=64, epochs=3, verbose=0)
-    learned = _gap(y_val, model.predict(x_val, verbose=0))
-    prior = _gap(y_val, np.tile(y.mean(0), (len(y_val), 1)))
+    learned = metrics.gap_at_k(y_val, model.predict(x_val, verbose=0))
+    prior = metrics.gap_at_k(y_val, np.tile(y.mean(0), (len(y_val), 1)))
     assert learned > 0.25 and learned > 4 * prior
 
 
