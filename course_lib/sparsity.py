@@ -59,8 +59,8 @@ def _finite_array(value, name, ndim=None):
         dims = " or ".join(f"{n}-D" for n in ndim)
         raise ValueError(f"{name} must be {dims}. Received: {name}.shape={array.shape}")
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must not contain NaN or infinity. Received: {name} with "
-                         f"{int(np.sum(~np.isfinite(array)))} non-finite value(s)")
+        raise ValueError(f"{name} must not contain NaN or infinity. Received: {name}=<array of shape "
+                         f"{array.shape} with {int(np.sum(~np.isfinite(array)))} non-finite value(s)>")
     return array
 
 
