@@ -290,6 +290,7 @@ def test_group_lasso_trains_under_xla():
     X, y = tiny_regression()
     model = small_model(regularizer=sp.GroupLasso(0.01))
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", jit_compile=True)
+    assert model.jit_compile  # really XLA (Keras falls back silently when op determinism is on)
     history = model.fit(X, y, batch_size=16, epochs=3, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert history.history["loss"][-1] < history.history["loss"][0]
@@ -371,6 +372,7 @@ def test_callback_l1_penalty_and_xla_and_mixed_precision():
     try:
         model = small_model()
         model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", jit_compile=True)
+        assert model.jit_compile
         model.fit(X, y, batch_size=16, epochs=3, verbose=0,
                   callbacks=[sp.ProximalCallback(["shared"], 0.5, penalty="l1")])
     finally:
