@@ -1,0 +1,395 @@
+"""Tests for course_lib.sparsity: closed forms, proximal operators, solvers against scikit-learn,
+and the Keras regulariser / proximal callback (serialisation, XLA, mixed precision, exact zeros)."""
+
+import re
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import optimize
+from sklearn import linear_model
+
+from course_lib import sparsity as sp
+
+finite = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
+
+
+def problem(n, d, T=None, seed=0, support=5):
+    """A random regression with a sparse truth (shared support across tasks when T is given)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    rows = rng.permutation(d)[:support]
+    shape = (d,) if T is None else (d, T)
+    truth = np.zeros(shape)
+    truth[rows] = 2 * rng.standard_normal((support,) + shape[1:])
+    y = X @ truth + 0.5 * rng.standard_normal((n,) + shape[1:])
+    return X, y
+
+
+# --- one feature: the closed forms of the notebook's part 1 ------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("lam", [0.0, 0.5, 5.0, 50.0])
+def test_one_feature_closed_forms_match_brute_force(seed, lam):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(20)
+    y = (seed - 2.5) * 0.4 * x + rng.standard_normal(20)  # negative, small and positive slopes
+    l1 = sp.soft_threshold(x @ y, lam / 2) / (x @ x)  # argmin ||y - b x||^2 + lam |b|
+    l2 = (x @ y) / (x @ x + lam)  # argmin ||y - b x||^2 + lam b^2
+    for closed, penalty in ((l1, abs), (l2, np.square)):
+        brute = optimize.minimize_scalar(lambda b: np.sum((y - b * x) ** 2) + lam * penalty(b),
+                                         bounds=(-20, 20), method="bounded", options={"xatol": 1e-10})
+        np.testing.assert_allclose(closed, brute.x, atol=1e-6)
+
+
+def test_l1_reaches_exact_zero_at_finite_lambda_l2_does_not():
+    x = np.array([1.0, 2.0, 3.0])
+    y = np.array([1.0, 2.5, 2.0])
+    lam_zero = 2 * abs(x @ y)
+    assert sp.soft_threshold(x @ y, lam_zero / 2) == 0
+    assert sp.soft_threshold(x @ y, 0.99 * lam_zero / 2) != 0
+    assert (x @ y) / (x @ x + 1e6) != 0
+
+
+# --- proximal operators --------------------------------------------------------------------------
+
+
+def test_soft_threshold_values():
+    np.testing.assert_array_equal(sp.soft_threshold(np.array([-3.0, -0.5, 0.2, 2.0]), 1.0),
+                                  [-2.0, 0.0, 0.0, 1.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=finite, t=st.floats(0, 10))
+def test_soft_threshold_is_the_prox_of_l1(x, t):
+    z = float(sp.soft_threshold(x, t))
+    brute = optimize.minimize_scalar(lambda v: 0.5 * (v - x) ** 2 + t * abs(v), bounds=(-25, 25),
+                                     method="bounded", options={"xatol": 1e-10})
+    assert abs(z - brute.x) < 1e-5
+    assert abs(z) <= abs(x) and (z == 0 or np.sign(z) == np.sign(x))
+
+
+@settings(max_examples=60, deadline=None)
+@given(W=hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 4)), elements=finite),
+       t=st.floats(0, 10))
+def test_block_soft_threshold_shrinks_each_row_norm_by_t(W, t):
+    P = sp.block_soft_threshold(W, t)
+    norms, new = np.linalg.norm(W, axis=1), np.linalg.norm(P, axis=1)
+    np.testing.assert_allclose(new, np.maximum(norms - t, 0), atol=1e-9)
+    keep = new > 0
+    # same direction: P_j is a non-negative multiple of W_j
+    np.testing.assert_allclose(P[keep] * norms[keep, None], W[keep] * new[keep, None], atol=1e-8)
+    np.testing.assert_array_equal(P[~keep], 0.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(W=hnp.arrays(np.float64, (4, 3), elements=finite), t=st.floats(0.01, 5), seed=st.integers(0, 99))
+def test_block_soft_threshold_minimises_the_prox_objective(W, t, seed):
+    def objective(Z):
+        return 0.5 * np.sum((Z - W) ** 2) + t * np.sum(np.linalg.norm(Z, axis=1))
+
+    P = sp.block_soft_threshold(W, t)
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        assert objective(P) <= objective(P + 0.1 * rng.standard_normal(W.shape)) + 1e-12
+
+
+def test_block_soft_threshold_with_one_column_is_soft_threshold():
+    x = np.linspace(-3, 3, 13)
+    np.testing.assert_allclose(sp.block_soft_threshold(x[:, None], 1.2)[:, 0], sp.soft_threshold(x, 1.2))
+
+
+def test_group_norm():
+    W = np.array([[3.0, -4.0], [0.0, 0.0], [1.0, 1.0]])
+    assert sp.group_norm(W) == pytest.approx(5 + np.sqrt(2))
+    assert sp.group_norm(W, q=1) == pytest.approx(9.0)
+    assert sp.group_norm(W, q=np.inf) == pytest.approx(5.0)
+
+
+# --- solvers against scikit-learn ---------------------------------------------------------------
+
+SHAPES = [(60, 10), (30, 80), (200, 40), (15, 150)]  # includes d > n
+
+
+def sk_lasso(X, y, alpha):
+    return linear_model.Lasso(alpha=alpha, fit_intercept=False, tol=1e-14, max_iter=200_000).fit(X, y).coef_
+
+
+def sk_multitask(X, Y, alpha):
+    model = linear_model.MultiTaskLasso(alpha=alpha, fit_intercept=False, tol=1e-14, max_iter=200_000)
+    return model.fit(X, Y).coef_
+
+
+@pytest.mark.parametrize("n, d", SHAPES)
+@pytest.mark.parametrize("fraction", [0.5, 0.1, 0.02])
+def test_lasso_matches_sklearn(n, d, fraction):
+    X, y = problem(n, d, seed=n + d)
+    alpha = fraction * sp.alpha_max(X, y)
+    coef, info = sp.lasso(X, y, alpha, tol=1e-12, return_info=True)
+    assert info["converged"] and coef.shape == (d,)
+    np.testing.assert_allclose(coef, sk_lasso(X, y, alpha), atol=1e-5)
+
+
+@pytest.mark.parametrize("n, d", SHAPES)
+@pytest.mark.parametrize("fraction", [0.5, 0.1, 0.02])
+def test_multitask_lasso_matches_sklearn(n, d, fraction):
+    X, Y = problem(n, d, T=4, seed=n * d)
+    alpha = fraction * sp.alpha_max(X, Y, multitask=True)
+    coef, info = sp.multitask_lasso(X, Y, alpha, tol=1e-12, return_info=True)
+    assert info["converged"] and coef.shape == (4, d)
+    np.testing.assert_allclose(coef, sk_multitask(X, Y, alpha), atol=1e-5)
+
+
+def test_lasso_satisfies_kkt_and_reports_an_honest_gap():
+    X, y = problem(40, 60, seed=3)
+    n, alpha = len(y), 0.05 * sp.alpha_max(X, y)
+    coef, info = sp.lasso(X, y, alpha, tol=1e-12, return_info=True)
+    correlation = X.T @ (y - X @ coef) / n
+    active = coef != 0
+    np.testing.assert_allclose(correlation[active], alpha * np.sign(coef[active]), atol=1e-5)
+    assert np.all(np.abs(correlation[~active]) <= alpha + 1e-6)
+    assert 0 <= info["gap"] <= 1e-12 * (y @ y) / (2 * n)
+    # a loose tolerance stops earlier with a larger (still bounded) gap
+    loose, loose_info = sp.lasso(X, y, alpha, tol=1e-3, return_info=True)
+    assert loose_info["sweeps"] < info["sweeps"] and loose_info["gap"] <= 1e-3 * (y @ y) / (2 * n)
+
+    def objective(b):
+        return np.sum((y - X @ b) ** 2) / (2 * n) + alpha * np.sum(np.abs(b))
+
+    assert objective(loose) - objective(coef) <= loose_info["gap"] + 1e-12
+
+
+def test_lasso_with_2d_targets_fits_each_column():
+    X, Y = problem(50, 20, T=3, seed=5)
+    coef = sp.lasso(X, Y, 0.1)
+    assert coef.shape == (3, 20)
+    np.testing.assert_allclose(coef[1], sp.lasso(X, Y[:, 1], 0.1))
+    np.testing.assert_allclose(coef, sk_lasso(X, Y, 0.1), atol=1e-5)
+
+
+def test_alpha_max_is_where_everything_becomes_zero():
+    X, y = problem(40, 30, seed=2)
+    top = sp.alpha_max(X, y) * (1 + 1e-12)  # (exactly at alpha_max round-off decides)
+    assert np.all(sp.lasso(X, y, top) == 0) and np.any(sp.lasso(X, y, 0.99 * top) != 0)
+    X, Y = problem(40, 30, T=3, seed=2)
+    top = sp.alpha_max(X, Y, multitask=True) * (1 + 1e-12)
+    assert np.all(sp.multitask_lasso(X, Y, top) == 0)
+    assert np.any(sp.multitask_lasso(X, Y, 0.99 * top) != 0)
+
+
+def test_multitask_lasso_zeros_whole_rows():
+    X, Y = problem(50, 40, T=5, seed=9)
+    coef = sp.multitask_lasso(X, Y, 0.3 * sp.alpha_max(X, Y, multitask=True))
+    zero_entries = coef == 0
+    assert np.all(zero_entries.all(axis=0) | ~zero_entries.any(axis=0))  # a column of coef_ is all or nothing
+    assert 0 < zero_entries.all(axis=0).sum() < 40
+
+
+def test_lasso_path_matches_sklearn():
+    X, y = problem(50, 12, seed=4)
+    alphas, coefs = sp.lasso_path(X, y, n_alphas=15, tol=1e-12)
+    assert coefs.shape == (12, 15) and np.all(np.diff(alphas) < 0)
+    sk_alphas, sk_coefs, _ = linear_model.lasso_path(X, y, alphas=alphas, tol=1e-14, max_iter=200_000)
+    np.testing.assert_allclose(coefs, sk_coefs, atol=1e-5)
+    assert np.all(coefs[:, 0] == 0)  # the grid starts at alpha_max
+
+
+def test_warm_start_gives_the_same_solution():
+    X, y = problem(30, 50, seed=8)
+    cold = sp.lasso(X, y, 0.05, tol=1e-12)
+    warm = sp.lasso(X, y, 0.05, tol=1e-12, init=sp.lasso(X, y, 0.2))
+    np.testing.assert_allclose(warm, cold, atol=1e-6)
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda X, y: sp.lasso(X, y[:-1], 0.1), "y.shape"),
+        (lambda X, y: sp.lasso(X, y, -0.1), "alpha"),
+        (lambda X, y: sp.lasso(np.where(X > 2, np.nan, X), y, 0.1), "X"),
+        (lambda X, y: sp.lasso(X, np.where(y > 1, np.inf, y), 0.1), "y"),
+        (lambda X, y: sp.lasso(X[0], y, 0.1), "X.shape"),
+        (lambda X, y: sp.lasso(X, y, 0.1, tol=-1), "tol"),
+        (lambda X, y: sp.lasso(X, y, 0.1, max_iter=0), "max_iter"),
+        (lambda X, y: sp.lasso(X, y, 0.1, init=np.zeros(3)), "init.shape"),
+        (lambda X, y: sp.multitask_lasso(X, y, 0.1), "y.shape"),
+        (lambda X, y: sp.multitask_lasso(X, np.c_[y, y][:-2], 0.1), "y.shape"),
+        (lambda X, y: sp.multitask_lasso(X, np.c_[y, y], float("nan")), "alpha"),
+        (lambda X, y: sp.soft_threshold(y, -1.0), "t"),
+        (lambda X, y: sp.block_soft_threshold(y, 1.0), "W.shape"),
+        (lambda X, y: sp.block_soft_threshold(X, -1.0), "t"),
+        (lambda X, y: sp.lasso_path(X, y, alphas=[0.1, -0.1]), "alphas"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_argument(call, name):
+    X, y = problem(20, 5, seed=1)
+    with pytest.raises(ValueError, match=f"Received: (.*, )?{re.escape(name)}="):
+        call(X, y)
+
+
+# --- Keras: GroupLasso -------------------------------------------------------------------------
+
+
+def test_group_lasso_value_and_zero_row_gradient():
+    import tensorflow as tf
+
+    W = np.array([[3.0, 4.0], [0.0, 0.0], [1.0, 0.0]], np.float32)
+    reg = sp.GroupLasso(0.5)
+    assert float(reg(W)) == pytest.approx(0.5 * (5 + 0 + 1))
+    variable = tf.Variable(W)
+    with tf.GradientTape() as tape:
+        value = reg(variable)
+    grad = tape.gradient(value, variable).numpy()
+    assert np.all(np.isfinite(grad))
+    np.testing.assert_allclose(grad, 0.5 * np.array([[0.6, 0.8], [0.0, 0.0], [1.0, 0.0]]), atol=1e-6)
+
+
+def test_group_lasso_rejects_negative_factor():
+    with pytest.raises(ValueError, match="Received: factor"):
+        sp.GroupLasso(-1.0)
+
+
+def test_group_lasso_serialisation_round_trip(tmp_path):
+    reg = sp.GroupLasso(0.03)
+    config = keras.regularizers.serialize(reg)
+    again = keras.regularizers.deserialize(config)
+    assert isinstance(again, sp.GroupLasso) and again.get_config() == {"factor": 0.03}
+
+    inputs = keras.Input((6,))
+    outputs = keras.layers.Dense(3, kernel_regularizer=reg, name="shared")(inputs)
+    model = keras.Model(inputs, outputs)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert loaded.get_layer("shared").kernel_regularizer.get_config() == {"factor": 0.03}
+    np.testing.assert_allclose(loaded.losses[0], model.losses[0], rtol=1e-6)
+
+
+def tiny_regression(seed=0, n=64, d=8, units=4):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)).astype(np.float32)
+    y = (X[:, :2] @ rng.standard_normal((2, 1))).astype(np.float32)
+    keras.utils.set_random_seed(seed)
+    return X, y
+
+
+def small_model(d=8, units=4, regularizer=None, dtype=None):
+    inputs = keras.Input((d,))
+    hidden = keras.layers.Dense(units, kernel_regularizer=regularizer, name="shared", dtype=dtype)(inputs)
+    outputs = keras.layers.Dense(1, name="head", dtype="float32")(hidden)
+    return keras.Model(inputs, outputs)
+
+
+def test_group_lasso_trains_under_xla():
+    X, y = tiny_regression()
+    model = small_model(regularizer=sp.GroupLasso(0.01))
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", jit_compile=True)
+    assert model.jit_compile  # really XLA (Keras falls back silently when op determinism is on)
+    history = model.fit(X, y, batch_size=16, epochs=3, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_group_lasso_under_mixed_float16():
+    X, y = tiny_regression()
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = small_model(regularizer=sp.GroupLasso(0.01))
+        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+        history = model.fit(X, y, batch_size=16, epochs=2, verbose=0)
+        assert model.get_layer("shared").compute_dtype == "float16"
+        assert np.all(np.isfinite(history.history["loss"]))
+        assert model.losses[0].dtype == "float32"  # the penalty is computed on the float32 kernel
+    finally:
+        keras.config.set_dtype_policy(policy)
+
+
+# --- Keras: ProximalCallback -------------------------------------------------------------------
+
+
+def test_gradient_descent_on_the_penalty_gives_no_exact_zeros_the_prox_does():
+    X, y = tiny_regression()
+    strength, lr, epochs = 0.15, 0.1, 30
+    plain = small_model(regularizer=sp.GroupLasso(strength))
+    plain.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
+    plain.fit(X, y, batch_size=16, epochs=epochs, verbose=0)
+    keras.utils.set_random_seed(0)
+    prox = small_model()
+    prox.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
+    prox.fit(X, y, batch_size=16, epochs=epochs, verbose=0, callbacks=[sp.ProximalCallback("shared", strength)])
+    plain_rows = np.linalg.norm(plain.get_layer("shared").kernel.numpy(), axis=1)
+    prox_rows = np.linalg.norm(prox.get_layer("shared").kernel.numpy(), axis=1)
+    assert np.all(plain_rows > 0)
+    assert np.all(prox_rows[2:] == 0)  # the 6 uninformative inputs go exactly to zero
+    assert np.all(prox_rows[:2] > 0)  # the two informative ones stay
+
+
+def test_one_sgd_step_plus_callback_is_one_ista_step():
+    import tensorflow as tf
+
+    X, y = tiny_regression(n=16)
+    model = small_model()
+    lr, strength = 0.1, 0.3
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
+    kernel = model.get_layer("shared").kernel
+    before = kernel.numpy().copy()
+    with tf.GradientTape() as tape:
+        loss = keras.losses.MeanSquaredError()(y, model(X))
+    grad = tape.gradient(loss, kernel).numpy()
+    model.fit(X, y, batch_size=16, epochs=1, verbose=0, shuffle=False,
+              callbacks=[sp.ProximalCallback(model.get_layer("shared"), strength)])
+    expected = sp.block_soft_threshold(before - lr * grad, lr * strength)
+    np.testing.assert_allclose(kernel.numpy(), expected, atol=1e-5)
+
+
+def test_callback_reads_the_learning_rate_of_the_step_just_taken():
+    X, y = tiny_regression(n=16)
+    model = small_model()
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([0], [0.5, 0.01])  # step 0: 0.5, then 0.01
+    model.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")
+    seen = []
+
+    class Spy(sp.ProximalCallback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(self.step_learning_rate())
+            super().on_train_batch_end(batch, logs)
+
+    model.fit(X, y, batch_size=8, epochs=1, verbose=0, callbacks=[Spy("shared", 0.1)])
+    assert seen == pytest.approx([0.5, 0.01])
+
+
+def test_callback_l1_penalty_and_xla_and_mixed_precision():
+    X, y = tiny_regression()
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = small_model()
+        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", jit_compile=True)
+        assert model.jit_compile
+        model.fit(X, y, batch_size=16, epochs=3, verbose=0,
+                  callbacks=[sp.ProximalCallback(["shared"], 0.5, penalty="l1")])
+    finally:
+        keras.config.set_dtype_policy(policy)
+    kernel = model.get_layer("shared").kernel.numpy()
+    assert np.all(np.isfinite(kernel)) and np.sum(kernel == 0) > kernel.size // 2
+
+
+def test_callback_config_round_trip_and_validation():
+    callback = sp.ProximalCallback("shared", 1e-3, penalty="l1")
+    config = callback.get_config()
+    assert config == {"layers": ["shared"], "strength": 1e-3, "penalty": "l1"}
+    assert sp.ProximalCallback.from_config(config).get_config() == config
+    assert keras.saving.get_registered_object("course_lib>ProximalCallback") is sp.ProximalCallback
+    with pytest.raises(ValueError, match="Received: strength"):
+        sp.ProximalCallback("shared", -1.0)
+    with pytest.raises(ValueError, match="Received: penalty"):
+        sp.ProximalCallback("shared", 1.0, penalty="l2")
+    with pytest.raises(ValueError, match="Received: layers"):
+        sp.ProximalCallback([3], 1.0)
