@@ -1,0 +1,243 @@
+"""``load_yt8m``: YouTube-8M video-level shards as a ``tf.data.Dataset`` of ``(features, labels)``.
+
+Taught in notebook 01. The pipeline, in order::
+
+    files (sorted; shuffled with the seed; sharded per input pipeline for tf.distribute)
+      -> interleave TFRecordDataset, each record tagged "<file>:<record index>"
+      -> [cache] -> [shuffle records] -> [repeat]
+      -> batch -> parse the whole batch at once -> densify labels -> prefetch
+
+Parsing after batching lets ``tf.io.parse_example`` work on a vector of records (one op per batch,
+not per video), which is where tf.data beats a Python loop. The record tags are passed to
+``parse_example`` as ``example_names``, so a record with a missing or wrongly sized feature fails
+with a message that names its file and index.
+"""
+
+import re
+import warnings
+
+import tensorflow as tf
+
+from course_lib.data import spec, tfrecord
+
+
+class ShardError(ValueError):
+    """A pattern that matches nothing, or a shard that cannot be read. The message names it."""
+
+
+def list_shards(pattern):
+    """The sorted files matching ``pattern`` (a glob, a list of globs, local or ``gs://``)."""
+    patterns = [pattern] if isinstance(pattern, (str, bytes)) or hasattr(pattern, "__fspath__") else list(pattern)
+    files = []
+    for p in patterns:
+        p = str(p)
+        try:
+            matched = tf.io.gfile.glob(p)
+        except tf.errors.OpError as error:
+            raise ShardError(f"cannot list pattern {p!r}: {error.message}") from None
+        if not matched:
+            raise ShardError(f"no files match pattern {p!r}")
+        files.extend(matched)
+    return sorted(set(files))
+
+
+def verify_shards(files, full=False):
+    """Check shards; return ``{file: problem}`` for the bad ones (empty when all are fine).
+
+    ``full=False`` walks the record frames only (fast: catches truncated or garbled files).
+    ``full=True`` also reads every record through TensorFlow (checking the data CRCs) and parses it
+    against the feature spec (missing features, wrong lengths).
+    """
+    problems = {}
+    for path in files:
+        problem = tfrecord.check_framing(path)
+        if problem is None and full:
+            problem = _parse_whole_file(path)
+        if problem is not None:
+            problems[path] = problem
+    return problems
+
+
+def _parse_whole_file(path):
+    dataset = tf.data.TFRecordDataset(path).batch(1024)
+    try:
+        for start, records in enumerate(dataset):
+            names = tf.strings.join([f"{path}:", tf.strings.as_string(tf.range(len(records)) + 1024 * start)])
+            parsed = tf.io.parse_example(records, spec.feature_spec(), example_names=names)
+            if tf.size(parsed["labels"].flat_values) and tf.reduce_min(parsed["labels"].flat_values) < 0:
+                return f"{path}: negative label index"
+    except tf.errors.OpError as error:
+        return f"{path}: {tf_error_text(error)}"
+    return None
+
+
+def tf_error_text(error):
+    """The useful part of a TensorFlow op error: without ``{{function_node ...}}`` and ``[Op:...]``."""
+    text = re.sub(r"\{\{function_node [^}]*\}\}", "", error.message)
+    text = re.sub(r"\[Op:\w+\].*$", "", text, flags=re.S)
+    return " ".join(text.split())
+
+
+def load_yt8m(
+    pattern,
+    batch_size,
+    *,
+    num_classes=spec.NUM_CLASSES,
+    include_id=False,
+    shuffle=False,
+    seed=None,
+    shuffle_buffer=8192,
+    repeat=False,
+    cache=False,
+    drop_remainder=False,
+    num_shards=1,
+    shard_index=0,
+    input_context=None,
+    label_groups=None,
+    skip_corrupt=False,
+    check_files=True,
+):
+    """YouTube-8M video-level shards as a batched ``tf.data.Dataset`` of ``(features, labels)``.
+
+    Args:
+        pattern: glob (or list of globs) of TFRecord shards; local paths or any filesystem
+            TensorFlow reads (``gs://...``). Files are read in sorted order.
+        batch_size: videos per batch (the global batch when ``input_context`` is given).
+        num_classes: width of the multi-hot labels. Default 3,862. A label index
+            ``>= num_classes`` is an error naming the file and record.
+        include_id: also return ``features["id"]`` (bytes, shape ``(B,)``).
+        shuffle: shuffle file order and records (buffer ``shuffle_buffer``), seeded by ``seed``.
+        seed: int; with the same seed the same batches come out in the same order.
+        repeat: repeat forever (each pass reshuffled) instead of stopping after one pass.
+        cache: ``True`` keeps the serialized records in memory after the first pass; a string is
+            a cache file path.
+        drop_remainder: drop the last incomplete batch, so every batch has the static shape
+            ``(batch_size, ...)`` that XLA and TPUs want.
+        num_shards, shard_index: read only files ``shard_index::num_shards`` (file-level sharding,
+            one input pipeline per worker). ``input_context`` (a ``tf.distribute.InputContext``)
+            sets both and divides ``batch_size`` into the per-replica batch.
+        label_groups: ``None`` for labels as one ``(B, num_classes)`` tensor; or a mapping
+            ``{name: label ids}`` (for example ``load_vocabulary().vertical_groups()``) for a dict
+            of ``(B, len(ids))`` tensors, one per multi-task head.
+        skip_corrupt: read every shard once up front and leave out the ones that fail
+            (a warning lists each with its problem) instead of raising.
+        check_files: walk each shard's record frames up front (fast) so that a truncated file is
+            reported by name before training starts.
+
+    Returns:
+        A ``tf.data.Dataset`` of ``(features, labels)``: ``features["mean_rgb"]`` float32
+        ``(B, 1024)``, ``features["mean_audio"]`` float32 ``(B, 128)``; labels float32 multi-hot.
+
+    Raises:
+        ShardError: no file matches ``pattern``, or a shard is truncated or corrupt.
+        ValueError: an argument is out of range.
+
+    Example:
+
+    >>> dataset = load_yt8m(course_lib.settings.data_pattern("train"), batch_size=32)
+    >>> features, labels = next(iter(dataset))
+    >>> labels.shape
+    TensorShape([32, 3862])
+    """
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size!r}")
+    if int(num_classes) < 1:
+        raise ValueError(f"num_classes must be positive. Received: num_classes={num_classes!r}")
+    if input_context is not None:
+        num_shards = input_context.num_input_pipelines
+        shard_index = input_context.input_pipeline_id
+        batch_size = input_context.get_per_replica_batch_size(batch_size)
+    if not 0 <= shard_index < num_shards:
+        raise ValueError(
+            f"shard_index must be in [0, num_shards). Received: shard_index={shard_index}, "
+            f"num_shards={num_shards}"
+        )
+
+    files = list_shards(pattern)
+    if skip_corrupt:
+        problems = verify_shards(files, full=True)
+        if problems:
+            warnings.warn(
+                f"skipped {len(problems)} corrupt shard(s) of {len(files)}:\n"
+                + "\n".join(f"  {problem}" for problem in problems.values()),
+                stacklevel=2,
+            )
+            files = [f for f in files if f not in problems]
+            if not files:
+                raise ShardError(f"every shard matching {pattern!r} is corrupt")
+    elif check_files:
+        for path in files:
+            problem = tfrecord.check_framing(path)
+            if problem:
+                raise ShardError(problem + " (pass skip_corrupt=True to leave bad shards out)")
+    if len(files) < num_shards:
+        raise ShardError(
+            f"{len(files)} file(s) match {pattern!r}, fewer than num_shards={num_shards}: "
+            "file-level sharding needs at least one file per input pipeline"
+        )
+    files = files[shard_index::num_shards]
+
+    dataset = tf.data.Dataset.from_tensor_slices(files)
+    if shuffle:
+        dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.interleave(
+        _tagged_records,
+        cycle_length=min(len(files), 8),
+        block_length=16,
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+    if cache:
+        dataset = dataset.cache("" if cache is True else str(cache))
+    if shuffle:
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    groups = None
+    if label_groups is not None:
+        groups = {name: tf.constant(ids, tf.int32) for name, ids in dict(label_groups).items()}
+    parse = _batch_parser(int(num_classes), include_id, groups)
+    dataset = dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _tagged_records(path):
+    records = tf.data.TFRecordDataset(path)
+    prefix = tf.strings.join([path, ":"])
+    return records.enumerate().map(lambda i, record: (tf.strings.join([prefix, tf.strings.as_string(i)]), record))
+
+
+def _batch_parser(num_classes, include_id, groups):
+    feature_spec = spec.feature_spec()
+
+    def parse(names, records):
+        parsed = tf.io.parse_example(records, feature_spec, example_names=names)
+        labels = parsed["labels"]
+        values = labels.flat_values
+        bad = tf.logical_or(values < 0, values >= num_classes)
+        tf.debugging.Assert(
+            tf.logical_not(tf.reduce_any(bad)),
+            [
+                f"label index out of range [0, {num_classes}) in",
+                tf.gather(names, tf.boolean_mask(labels.value_rowids(), bad)),
+                "labels:",
+                tf.boolean_mask(values, bad),
+            ],
+            summarize=5,
+        )
+        rows = tf.cast(labels.value_rowids(), tf.int64)
+        dense = tf.scatter_nd(
+            tf.stack([rows, values], axis=1),
+            tf.ones_like(values, tf.float32),
+            tf.stack([tf.cast(labels.nrows(), tf.int64), tf.constant(num_classes, tf.int64)]),
+        )
+        dense = tf.minimum(dense, 1.0)  # a label listed twice is still one label
+        features = {name: parsed[name] for name in spec.FEATURE_SIZES}
+        if include_id:
+            features["id"] = parsed["id"]
+        if groups is not None:
+            return features, {name: tf.gather(dense, ids, axis=1) for name, ids in groups.items()}
+        return features, dense
+
+    return parse
