@@ -5,19 +5,20 @@ video of the shards (no unknown, repeated or missing id), and in each row exactl
 label indices in ``[0, 3862)`` separated by spaces, most confident first. The first problem found
 is reported as ``submission.csv, line N: ...``.
 
-Printed figures (``metrics`` is :mod:`course_lib.metrics`)::
+Printed figures, from :class:`course_lib.metrics.TopKEvaluator`::
 
-    MAP@10 0.xxxx    mean over videos of AP@10 of the submitted ranking
-    GAP@20 0.xxxx    global AP over all (video, label) pairs, top 20 per video
-    hit@1  0.xxxx    share of videos whose first label is one of theirs
+    MAP@10 0.xxxx    mean over videos of AP@10 of the submitted ranking (min(r, 10) normaliser)
+    GAP@20 0.xxxx    global AP over all submitted (video, label) pairs
+    hit@1 0.xxxx     share of videos whose first label is one of theirs
 
 A CSV carries ranks, not probabilities, so each submitted label gets the confidence
-``(10 - rank) / 10`` (1.0 for the first, 0.1 for the tenth) and the labels not submitted none.
-MAP@10 and hit@1 only need the order within a video, so they are exact. GAP pools all videos'
-predictions and sorts them by confidence: with rank confidences, the predictions of one rank tie
-across videos, and with 10 labels a video "GAP@20" is GAP over the 10 submitted. Ties are broken
-by the order of the videos in the shards (deterministic). It is the submission's GAP, not the
-model's: the model's own GAP@20 (from probabilities) is in the run's ``history.csv``.
+``(10 - rank) / 10`` (1.0 for the first, 0.1 for the tenth). MAP@10 and hit@1 only need the order
+within a video, so they are exact. GAP pools every video's predictions and sorts them by
+confidence: here the predictions of one rank tie across videos, and each tie group counts as one
+threshold (the tie policy of :mod:`course_lib.metrics.ranking`). A submission has 10 labels a
+video, so its "GAP@20" is GAP over those 10 (the 11th to 20th do not exist). It is the
+submission's GAP, not the model's: the model's GAP@20 from its probabilities is the
+``val_gap_at_20`` column of the run's ``history.csv``.
 """
 
 import csv
@@ -119,7 +120,7 @@ def read_submission(path, known_ids, *, top_k=TOP_K, num_classes=spec.NUM_CLASSE
         )
 
 
-def score(submission, data=None, *, top_k=TOP_K, num_classes=spec.NUM_CLASSES, chunk=2048):
+def score(submission, data=None, *, top_k=TOP_K, num_classes=spec.NUM_CLASSES, chunk=4096):
     """Validate ``submission`` and score it against the labels of the shards ``data``.
 
     Args:
@@ -127,61 +128,41 @@ def score(submission, data=None, *, top_k=TOP_K, num_classes=spec.NUM_CLASSES, c
         data: glob of the shards it predicts. Default ``settings.data_pattern("validate")``.
         top_k: labels per row (10).
         num_classes: the vocabulary size.
-        chunk: rows scored at once (memory is ``chunk x num_classes`` floats, twice).
+        chunk: rows handed to the evaluator at once.
 
     Returns:
-        ``{"MAP@10": ..., "GAP@20": ..., "hit@1": ..., "videos": ...}``.
+        ``{"MAP@10": ..., "GAP@20": ..., "hit@1": ..., "videos": ...}`` (floats, and an int).
     """
+    from course_lib import metrics
+
     truth = read_labels(data or settings.data_pattern("validate"))
-    scorer = _Scorer(top_k, num_classes)
+    # k = top_k: the evaluator keeps the submitted labels only, so its GAP@10 is GAP@20 of a
+    # 10-label submission (the 11th to 20th predictions do not exist).
+    evaluator = metrics.TopKEvaluator(k=top_k, num_classes=num_classes, map_k=top_k)
+    rank_scores = (top_k - np.arange(top_k)) / top_k  # 1.0, 0.9, ..., 0.1: the CSV's only confidence
     ids, ranked = [], []
+
+    def flush():
+        evaluator.update_top_k([truth[i] for i in ids], np.stack(ranked), np.tile(rank_scores, (len(ids), 1)))
+        ids.clear()
+        ranked.clear()
+
     for video_id, labels in read_submission(submission, truth, top_k=top_k, num_classes=num_classes):
         ids.append(video_id)
         ranked.append(labels)
         if len(ids) == chunk:
-            scorer.update([truth[i] for i in ids], ranked)
-            ids, ranked = [], []
+            flush()
     if ids:
-        scorer.update([truth[i] for i in ids], ranked)
-    return scorer.result()
-
-
-class _Scorer:
-    """Streams (true labels, ranked labels) chunks into :mod:`course_lib.metrics`."""
-
-    def __init__(self, top_k, num_classes):
-        from course_lib import metrics
-
-        self.top_k, self.num_classes = top_k, num_classes
-        self.evaluator = metrics.TopKEvaluator(k=20, num_classes=num_classes)
-        self.map_sum = 0.0
-        self.hits = 0
-        self.videos = 0
-
-    def update(self, true_labels, ranked):
-        from course_lib import metrics
-
-        y_true = np.zeros((len(ranked), self.num_classes), np.float32)
-        for row, labels in enumerate(true_labels):
-            y_true[row, labels] = 1.0
-        y_score = np.zeros_like(y_true)
-        ranked = np.asarray(ranked)
-        y_score[np.arange(len(ranked))[:, None], ranked] = (self.top_k - np.arange(self.top_k)) / self.top_k
-        n = len(ranked)
-        self.map_sum += metrics.map_at_k(y_true, y_score, k=self.top_k) * n
-        self.hits += metrics.hit_at_1(y_true, y_score) * n
-        self.videos += n
-        self.evaluator.update(y_true, y_score)
-
-    def result(self):
-        videos = max(self.videos, 1)
-        gap = self.evaluator.result()
-        return {
-            "MAP@10": self.map_sum / videos,
-            "GAP@20": gap["gap"] if isinstance(gap, dict) else float(gap),
-            "hit@1": self.hits / videos,
-            "videos": self.videos,
-        }
+        flush()
+    if evaluator.num_videos == 0:
+        raise SubmissionError(f"{submission}: no video to score (the shards are empty)")
+    result = evaluator.result()
+    return {
+        f"MAP@{top_k}": result[f"map@{top_k}"],
+        "GAP@20": result[f"gap@{top_k}"],
+        "hit@1": result["hit@1"],
+        "videos": result["num_videos"],
+    }
 
 
 def format_scores(scores):

@@ -106,6 +106,7 @@ def train(
         "jit": bool(jit),
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
     }
+    previous = {}
     if (out / runs.CONFIG).exists():
         previous = runs.read_config(out)
         changed = [k for k in _IDENTITY if previous.get(k) != config[k]]
@@ -137,7 +138,7 @@ def train(
     if mixed_precision:
         keras.config.set_dtype_policy("mixed_float16")
     try:
-        with _strategy(strategy).scope():
+        with _strategy(strategy, jit).scope():
             net = build_model(model, **model_args)
             net.compile(
                 optimizer=keras.optimizers.Adam(learning_rate),
@@ -146,8 +147,7 @@ def train(
                 jit_compile=bool(jit),
             )
             if last is not None:
-                net.optimizer.build(net.trainable_variables)
-                net.load_weights(last)  # weights and optimizer state
+                _restore(net, last, same_optimizer=previous.get("mixed_precision") == config["mixed_precision"])
         callbacks = [
             EpochCheckpoint(out, keep=keep_checkpoints),
             keras.callbacks.CSVLogger(str(out / runs.HISTORY), append=True),
@@ -171,6 +171,17 @@ def train(
         keras.config.set_dtype_policy(previous_policy)
 
 
+def _restore(net, checkpoint, same_optimizer):
+    """Load a checkpoint into the compiled ``net``: weights, and the optimizer state when it fits."""
+    if same_optimizer:
+        net.optimizer.build(net.trainable_variables)
+        net.load_weights(checkpoint)  # weights and optimizer state (Adam's moments, step count)
+        return
+    # Switching --mixed-precision adds or removes the loss-scale optimizer: keep the weights only.
+    print(f"{checkpoint}: --mixed-precision changed, so the optimizer restarts (weights are kept)")
+    net.set_weights(runs.load_model(None, checkpoint).get_weights())
+
+
 def _ranking_metrics():
     """MAP@10 and GAP@20, the course's two leaderboard numbers, as Keras metrics."""
     from course_lib import metrics
@@ -178,11 +189,15 @@ def _ranking_metrics():
     return [metrics.MAPAtK(k=10), metrics.GAPAtK(k=20)]
 
 
-def _strategy(name):
+def _strategy(name, jit=False):
     if name == "default":
         return tf.distribute.get_strategy()
     devices = [d.name for d in tf.config.list_logical_devices("GPU")]
-    devices = devices or [d.name for d in tf.config.list_logical_devices("CPU")]
+    if not devices:
+        devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+        if jit and len(devices) > 1:
+            # XLA compiles for CPU:0 and cannot read the replica variables on CPU:1, CPU:2, ...
+            raise ValueError("--jit with --strategy mirrored needs GPUs; XLA does not support replicas on logical CPU devices")
     return tf.distribute.MirroredStrategy(devices)
 
 
