@@ -198,7 +198,9 @@ def _strategy(name, jit=False):
         if jit and len(devices) > 1:
             # XLA compiles for CPU:0 and cannot read the replica variables on CPU:1, CPU:2, ...
             raise ValueError("--jit with --strategy mirrored needs GPUs; XLA does not support replicas on logical CPU devices")
-    return tf.distribute.MirroredStrategy(devices)
+    strategy = tf.distribute.MirroredStrategy(devices)
+    print(f"mirrored over {strategy.num_replicas_in_sync} devices: {', '.join(devices)}")
+    return strategy
 
 
 def use_cpu_devices(count):
