@@ -55,8 +55,9 @@ def train(
 
     Args:
         out: the run folder (created; an existing run with the same model resumes).
-        data: glob of training shards. Default ``settings.data_pattern("train")``.
-        validation_data: glob of validation shards, scored each epoch with MAP@10 and GAP@20.
+        data: glob (or list of globs) of training shards. Default
+            ``settings.data_pattern("train")``.
+        validation_data: glob (or list of globs) of validation shards, scored each epoch with MAP@10 and GAP@20.
             Default ``settings.data_pattern("validate")``; ``False`` for none.
         model: a name registered in :mod:`course_lib.models`. ``model_args``: its keyword
             arguments (for example ``{"hidden_units": 256}``).
@@ -85,10 +86,10 @@ def train(
             raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
     model_args = dict(model_args or {})
     model_arguments(model)  # an unknown model name fails here, before any file is written
-    data = str(data or settings.data_pattern("train"))
+    data = _patterns(data or settings.data_pattern("train"))
     if validation_data is None:
         validation_data = settings.data_pattern("validate")
-    validation_data = str(validation_data) if validation_data else None
+    validation_data = _patterns(validation_data) if validation_data else None
 
     out = Path(out)
     config = {
@@ -180,6 +181,13 @@ def _restore(net, checkpoint, same_optimizer):
     # Switching --mixed-precision adds or removes the loss-scale optimizer: keep the weights only.
     print(f"{checkpoint}: --mixed-precision changed, so the optimizer restarts (weights are kept)")
     net.set_weights(runs.load_model(None, checkpoint).get_weights())
+
+
+def _patterns(pattern):
+    """A glob as a string, several as a list of strings (so that they go into ``config.json``)."""
+    if isinstance(pattern, (str, os.PathLike)):
+        return str(pattern)
+    return [str(p) for p in pattern]
 
 
 def _ranking_metrics():

@@ -1,0 +1,77 @@
+"""Binary vs categorical cross-entropy for the course's baseline: MAP@10 side by side.
+
+The course demo compiled its FCN (3,862 sigmoid outputs) with ``categorical_crossentropy``. Keras
+then divides the sigmoids by their sum and scores ``-sum_j y_j log(p_j / sum_k p_k)``: the loss
+only asks the true labels to take a larger *share* of the total, so nothing pushes the 3,859 or
+so wrong labels of a video towards 0 on their own, and the ranking it learns is far worse than
+with ``binary_crossentropy`` (one independent yes/no question per label, what the sigmoids model).
+Same network, data, seed and epochs; only the loss differs.
+
+    python bench/loss_choice.py                  # the embedded sample (settings.data_pattern)
+    python bench/loss_choice.py --real           # real shards: train 0000-0014, score 0015-0019
+    python bench/loss_choice.py --data 'TRAIN*' --validation-data 'VAL*' --epochs 10
+"""
+
+import argparse
+import csv
+import sys
+import tempfile
+from pathlib import Path
+
+from _shards import REAL_DIR, real_split
+
+LOSSES = ("binary_crossentropy", "categorical_crossentropy")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="training shards (default: settings.data_pattern('train'))")
+    parser.add_argument("--validation-data", help="scored shards (default: settings.data_pattern('validate'))")
+    parser.add_argument("--real", action="store_true", help=f"the real shards in {REAL_DIR}")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    from course_lib import settings
+    from course_lib.project import predict, score, train
+
+    if args.real:
+        split = real_split()
+        if split is None:
+            print(f"skipped: the real shards validate0000-0019 are not in {REAL_DIR}")
+            return 0
+        data, validation, where = *split, "real shards, train 0000-0014, scored 0015-0019"
+    else:
+        data = args.data or settings.data_pattern("train")
+        validation = args.validation_data or settings.data_pattern("validate")
+        where = f"train {data}, scored {validation}"
+
+    history, submitted = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for loss in LOSSES:
+            run = Path(tmp) / loss
+            train.train(
+                run, data, validation, model="fcn", loss=loss, epochs=args.epochs,
+                batch_size=args.batch_size, seed=args.seed, verbose=0,
+            )
+            with open(run / "history.csv", newline="") as handle:
+                history[loss] = [float(row["val_map_at_10"]) for row in csv.DictReader(handle)]
+            predict.predict(run, Path(tmp) / f"{loss}.csv", validation, progress=False)
+            submitted[loss] = score.score(Path(tmp) / f"{loss}.csv", validation)
+
+    binary, categorical = LOSSES
+    print(f"FCN baseline, {args.epochs} epochs, batch {args.batch_size}, seed {args.seed}; {where}")
+    print(f"{'validation MAP@10':>18}  {'binary':>8}  {'categorical':>11}")
+    for epoch, (b, c) in enumerate(zip(history[binary], history[categorical]), 1):
+        print(f"{'epoch ' + str(epoch):>18}  {b:8.4f}  {c:11.4f}")
+    for name in ("MAP@10", "GAP@20", "hit@1"):
+        b, c = submitted[binary][name], submitted[categorical][name]
+        print(f"{'submission ' + name:>18}  {b:8.4f}  {c:11.4f}")
+    b, c = submitted[binary]["MAP@10"], submitted[categorical]["MAP@10"]
+    print(f"MAP@10 ratio binary / categorical: {b / c:.1f}x" if c > 0 else "categorical MAP@10 is 0")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
