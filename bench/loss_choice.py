@@ -5,7 +5,9 @@ then divides the sigmoids by their sum and scores ``-sum_j y_j log(p_j / sum_k p
 only asks the true labels to take a larger *share* of the total, so nothing pushes the 3,859 or
 so wrong labels of a video towards 0 on their own, and the ranking it learns is far worse than
 with ``binary_crossentropy`` (one independent yes/no question per label, what the sigmoids model).
-Same network, data, seed and epochs; only the loss differs.
+Same network, data, seed and epochs; only the loss differs. The bench also counts, per validation
+video, the labels whose float32 probability is exactly 1.0: categorical cross-entropy lets the
+sigmoids saturate, and saturated labels tie, so the top 10 is then decided by class index.
 
     python bench/loss_choice.py                  # the embedded sample (settings.data_pattern)
     python bench/loss_choice.py --real           # real shards: train 0000-0014, score 0015-0019
@@ -21,6 +23,21 @@ from pathlib import Path
 from _shards import REAL_DIR, real_split
 
 LOSSES = ("binary_crossentropy", "categorical_crossentropy")
+
+
+def saturated_labels(run, pattern):
+    """Mean number of labels per video whose float32 probability is exactly 1.0."""
+    import numpy as np
+
+    from course_lib.data import load_yt8m
+    from course_lib.project.run import load_model
+
+    model = load_model(run)
+    counts = []
+    for features, _ in load_yt8m(pattern, 512):
+        probabilities = np.asarray(model({k: features[k] for k in ("mean_rgb", "mean_audio")}, training=False))
+        counts.append((probabilities == 1.0).sum(axis=1))
+    return float(np.concatenate(counts).mean())
 
 
 def main(argv=None):
@@ -47,7 +64,7 @@ def main(argv=None):
         validation = args.validation_data or settings.data_pattern("validate")
         where = f"train {data}, scored {validation}"
 
-    history, submitted = {}, {}
+    history, submitted, saturated = {}, {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for loss in LOSSES:
             run = Path(tmp) / loss
@@ -57,6 +74,7 @@ def main(argv=None):
             )
             with open(run / "history.csv", newline="") as handle:
                 history[loss] = [float(row["val_map_at_10"]) for row in csv.DictReader(handle)]
+            saturated[loss] = saturated_labels(run, validation)
             predict.predict(run, Path(tmp) / f"{loss}.csv", validation, progress=False)
             submitted[loss] = score.score(Path(tmp) / f"{loss}.csv", validation)
 
@@ -68,6 +86,8 @@ def main(argv=None):
     for name in ("MAP@10", "GAP@20", "hit@1"):
         b, c = submitted[binary][name], submitted[categorical][name]
         print(f"{'submission ' + name:>18}  {b:8.4f}  {c:11.4f}")
+    b, c = saturated[binary], saturated[categorical]
+    print(f"{'labels at p == 1.0':>18}  {b:8.1f}  {c:11.1f}   (mean per validation video)")
     b, c = submitted[binary]["MAP@10"], submitted[categorical]["MAP@10"]
     print(f"MAP@10 ratio binary / categorical: {b / c:.1f}x" if c > 0 else "categorical MAP@10 is 0")
     return 0

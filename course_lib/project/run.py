@@ -42,7 +42,7 @@ def read_config(run):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RunError(f"{run}: not a training run (no {CONFIG}); train one with `python -m course_lib train`") from None
+        raise RunError(f"{run}: not a training run (no {CONFIG}); make one with `python -m course_lib train`") from None
     except ValueError as error:
         raise RunError(f"{path}: not valid JSON ({error})") from None
 

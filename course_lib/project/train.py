@@ -5,8 +5,9 @@ with binary cross-entropy and the validation metrics MAP@10 and GAP@20, and runs
 over :func:`course_lib.data.load_yt8m` (shuffled, seeded, full batches only so shapes are static).
 After every epoch the model and optimizer are saved to ``runs/NAME/checkpoints/epoch_NNNN.keras``
 and a row is appended to ``history.csv``. Running the same command again resumes from the newest
-checkpoint (weights and optimizer state; the data order of the remaining epochs is a fresh draw),
-and ``--epochs`` larger than before trains on.
+checkpoint (weights and optimizer state), and ``--epochs`` larger than before trains on; the
+remaining epochs draw their data order and dropout from ``seed + epochs done``, so they do not replay
+the first epochs' (a resumed run is as good as, not bit-identical to, an uninterrupted one).
 
 Options for speed: ``--strategy mirrored`` (``tf.distribute.MirroredStrategy`` over the visible
 GPUs, or over ``--cpu-devices N`` logical CPUs), ``--mixed-precision`` (``mixed_float16``, the
@@ -57,8 +58,8 @@ def train(
         out: the run folder (created; an existing run with the same model resumes).
         data: glob (or list of globs) of training shards. Default
             ``settings.data_pattern("train")``.
-        validation_data: glob (or list of globs) of validation shards, scored each epoch with MAP@10 and GAP@20.
-            Default ``settings.data_pattern("validate")``; ``False`` for none.
+        validation_data: glob (or list of globs) of validation shards, scored each epoch with
+            MAP@10 and GAP@20. Default ``settings.data_pattern("validate")``; ``False`` for none.
         model: a name registered in :mod:`course_lib.models`. ``model_args``: its keyword
             arguments (for example ``{"hidden_units": 256}``).
         epochs: train until this many epochs are done in all (counting resumed ones).
@@ -66,7 +67,8 @@ def train(
         learning_rate: Adam's learning rate.
         loss: ``"binary_crossentropy"`` (one yes/no question per label; the right loss) or
             ``"categorical_crossentropy"`` (what the course demo compiled; for the comparison).
-        seed: seeds Python, NumPy, TensorFlow, the initialisers and the data order.
+        seed: seeds Python, NumPy, TensorFlow, the data order, and the model's initialisers
+            (its ``seed`` argument, unless ``model_args`` sets one).
         strategy: ``"default"`` (one device) or ``"mirrored"``.
         mixed_precision: compute in float16 with float32 variables and output.
         jit: compile the train and test steps with XLA.
@@ -124,7 +126,8 @@ def train(
         return keras.callbacks.History()
 
     # Read the shards' listings first: a bad pattern fails before the run folder is created.
-    train_set = load_yt8m(data, batch_size, shuffle=True, seed=seed, drop_remainder=True)
+    epoch_seed = seed + initial_epoch
+    train_set = load_yt8m(data, batch_size, shuffle=True, seed=epoch_seed, drop_remainder=True)
     validation_set = load_yt8m(validation_data, batch_size) if validation_data else None
     (out / runs.CHECKPOINTS).mkdir(parents=True, exist_ok=True)
     runs.write_config(out, config)
@@ -134,16 +137,19 @@ def train(
         _trim_history(out / runs.HISTORY, initial_epoch)
         print(f"{out}: resuming after epoch {initial_epoch} from {last}")
 
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(epoch_seed)
+    build_args = dict(model_args)
+    if "seed" in model_arguments(model):
+        build_args.setdefault("seed", seed)
     previous_policy = keras.config.dtype_policy()
     if mixed_precision:
         keras.config.set_dtype_policy("mixed_float16")
     try:
         with _strategy(strategy, jit).scope():
-            net = build_model(model, **model_args)
+            net = build_model(model, **build_args)
             net.compile(
                 optimizer=keras.optimizers.Adam(learning_rate),
-                loss=keras.losses.BinaryCrossentropy() if loss == LOSSES[0] else keras.losses.CategoricalCrossentropy(),
+                loss=_loss(loss),
                 metrics=_ranking_metrics() if validation_set is not None else None,
                 jit_compile=bool(jit),
             )
@@ -183,6 +189,13 @@ def _restore(net, checkpoint, same_optimizer):
     net.set_weights(runs.load_model(None, checkpoint).get_weights())
 
 
+def _loss(name):
+    if name == "categorical_crossentropy":
+        # On sigmoid outputs Keras first divides them by their sum, as the course demo trained.
+        return keras.losses.CategoricalCrossentropy()
+    return keras.losses.BinaryCrossentropy()
+
+
 def _patterns(pattern):
     """A glob as a string, several as a list of strings (so that they go into ``config.json``)."""
     if isinstance(pattern, (str, os.PathLike)):
@@ -205,7 +218,9 @@ def _strategy(name, jit=False):
         devices = [d.name for d in tf.config.list_logical_devices("CPU")]
         if jit and len(devices) > 1:
             # XLA compiles for CPU:0 and cannot read the replica variables on CPU:1, CPU:2, ...
-            raise ValueError("--jit with --strategy mirrored needs GPUs; XLA does not support replicas on logical CPU devices")
+            raise ValueError(
+                "--jit with --strategy mirrored needs GPUs; XLA does not support replicas on logical CPU devices"
+            )
     strategy = tf.distribute.MirroredStrategy(devices)
     print(f"mirrored over {strategy.num_replicas_in_sync} devices: {', '.join(devices)}")
     return strategy
@@ -237,7 +252,8 @@ def _trim_history(path, epochs_done):
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     if not lines:
         return
-    kept = lines[:1] + [line for line in lines[1:] if line.split(",", 1)[0].isdigit() and int(line.split(",", 1)[0]) < epochs_done]
+    epoch = lambda line: line.split(",", 1)[0]  # noqa: E731  Keras' CSVLogger counts from 0
+    kept = lines[:1] + [line for line in lines[1:] if epoch(line).isdigit() and int(epoch(line)) < epochs_done]
     if len(kept) != len(lines):
         runs.write_atomic(path, "".join(kept))
 

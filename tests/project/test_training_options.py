@@ -53,7 +53,8 @@ def test_mirrored_strategy_on_two_logical_cpus(tiny_world, tmp_path):
     run = tmp_path / "mirrored"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     args = train_args(tiny_world, run, "--strategy", "mirrored", "--cpu-devices", "2")
-    done = subprocess.run([sys.executable, "-m", "course_lib", *args], env=env, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, "-m", "course_lib", *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "mirrored over 2 devices" in done.stdout
     assert json.loads((run / "config.json").read_text())["strategy"] == "mirrored"
