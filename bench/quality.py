@@ -4,7 +4,7 @@ The whole project loop, as the commands run it: ``train`` (FCN, binary cross-ent
 (top 10 per video), ``score`` (the submission against the shards' labels). Prints the validation
 MAP@10 / GAP@20 of each epoch (from the model's probabilities) and the submission's scores.
 
-    python bench/quality.py [--epochs 10] [--real-dir ../shared/data/yt8m/validate]
+    python bench/quality.py [--epochs 20] [--real-dir ../shared/data/yt8m/validate]
 
 Skips (exit 0, with a message) where the real shards are absent: they are not part of the
 repository. CPU only is fine: 15 shards are about 4,400 videos.
@@ -22,7 +22,7 @@ from _shards import REAL_DIR, real_split
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--real-dir", default=str(REAL_DIR), help="folder of validate0000..0019.tfrecord")
