@@ -94,20 +94,20 @@ def check_truth(y_true, shape, name="y_true", score_name="y_score"):
         )
     if truth.dtype.kind not in "fiub":
         raise ValueError(f"{name} must be multi-hot numbers 0/1. Received: {name}.dtype={truth.dtype}")
-    if truth.dtype.kind == "b":
-        num_true = np.count_nonzero(truth, axis=1).astype(np.int64)
-        return truth, num_true
-    if truth.size:
-        low, high = truth.min(), truth.max()
-        num_true = truth.sum(axis=1, dtype=np.float64)
-        # Values in [0, 1] whose sum equals their count of non-zeros are all 0 or 1.
-        if not (low >= 0 and high <= 1) or np.count_nonzero(truth) != num_true.sum():
+    if truth.dtype.kind == "b" or truth.size == 0:
+        return truth, np.count_nonzero(truth, axis=1).astype(np.int64)
+    truth = np.ascontiguousarray(truth)
+    # Every value is 0 or 1 when the non-zero bit patterns are exactly the ones equal to 1 (two
+    # cheap passes). Otherwise (a bad value, or a harmless -0.0) look value by value.
+    bits = truth.view(f"u{truth.dtype.itemsize}") if truth.dtype.kind == "f" else truth
+    if np.count_nonzero(bits) != np.count_nonzero(truth == 1):
+        bad = (truth != 0) & (truth != 1)
+        if bad.any():
             raise ValueError(
                 f"{name} must be multi-hot: every value 0 or 1. "
-                f"Received: {name} with values in [{low}, {high}]"
+                f"Received: {name} with {int(bad.sum())} other value(s), e.g. {truth[bad][0]!r}"
             )
-        return truth, num_true.astype(np.int64)
-    return truth, np.zeros(truth.shape[0], np.int64)
+    return truth, truth.sum(axis=1).astype(np.int64)  # exact: the values are 0 and 1
 
 
 def _check_batch(y_true, y_score):
@@ -200,9 +200,9 @@ def average_precision_at_k(actual, predicted, k=10, normalize="min_k", num_class
 def top_k(y_score, k):
     """Each video's ``k`` highest scores, best first; equal scores by increasing class index.
 
-    The order of ``tf.math.top_k`` / ``keras.ops.top_k``. Never sorts a whole row: block maxima
-    (blocks of 16 classes) bound the ``k``-th largest score from below, and only the blocks that
-    reach the bound are looked at, so the cost is one pass over the scores plus a small sort.
+    The order of ``tf.math.top_k`` / ``keras.ops.top_k``. Never sorts a whole row: the ``k``-th
+    largest of the block maxima (blocks of up to 64 classes) bounds each row's ``k``-th score from
+    below, one comparison pass keeps the few scores that reach it, and only those are sorted.
 
     Args:
         y_score: scores ``(N, C)``, finite; higher means more likely.
@@ -225,37 +225,30 @@ def top_k(y_score, k):
     return _top_k(scores, min(k, scores.shape[1]))
 
 
-_BLOCK = 16
-
-
 def _top_k(scores, k):
     n, c = scores.shape
     if n == 0 or c == 0:
         return np.zeros((n, 0 if c == 0 else k), np.int64), np.zeros((n, 0 if c == 0 else k), scores.dtype)
-    num_blocks = -(-c // _BLOCK)
-    if num_blocks < 4 * k:  # few classes or a large k: a stable sort of each row is as fast
+    block = min(64, c // (2 * k))
+    if block < 8:  # few classes or a large k: a stable sort of each row is as fast
         indices = np.argsort(-scores, axis=1, kind="stable")[:, :k]
         return indices.astype(np.int64), np.take_along_axis(scores, indices, axis=1)
-    block_max = np.maximum.reduceat(scores, np.arange(0, c, _BLOCK), axis=1)  # (n, blocks)
+    scores = np.ascontiguousarray(scores)
+    block_max = np.maximum.reduceat(scores, np.arange(0, c, block), axis=1)  # (n, blocks)
+    num_blocks = block_max.shape[1]
     # The k-th largest block maximum: at least k scores (those maxima) reach it, so the k-th
-    # largest score does too, and every score tied with it lies in a block that reaches it.
+    # largest score does too, and so does every score tied with the k-th largest.
     bound = np.partition(block_max, num_blocks - k, axis=1)[:, num_blocks - k]
-    rows, blocks = np.nonzero(block_max >= bound[:, None])  # row-major: blocks ascend per row
-    columns = blocks[:, None] * _BLOCK + np.arange(_BLOCK)
-    inside = columns < c
-    columns = np.minimum(columns, c - 1)
-    values = scores[rows[:, None], columns]
-    keep = inside & (values >= bound[rows][:, None])
-    cand_rows = np.broadcast_to(rows[:, None], columns.shape)[keep]
-    cand_columns = columns[keep]  # ascending within each row
-    cand_values = values[keep]
-    counts = np.bincount(cand_rows, minlength=n)
-    position = np.arange(cand_rows.size) - (np.cumsum(counts) - counts)[cand_rows]
+    flat = np.flatnonzero(scores >= bound[:, None])  # row-major: columns ascend within a row
+    rows, columns = np.divmod(flat, c)
+    values = scores.reshape(-1)[flat]
+    counts = np.bincount(rows, minlength=n)  # >= k per row
+    position = np.arange(flat.size) - (np.cumsum(counts) - counts)[rows]
     width = int(counts.max())
     padded_values = np.full((n, width), -np.inf, scores.dtype)
     padded_columns = np.full((n, width), c, np.int64)
-    padded_values[cand_rows, position] = cand_values
-    padded_columns[cand_rows, position] = cand_columns
+    padded_values[rows, position] = values
+    padded_columns[rows, position] = columns
     order = np.argsort(-padded_values, axis=1, kind="stable")[:, :k]  # stable: index breaks ties
     return np.take_along_axis(padded_columns, order, axis=1), np.take_along_axis(padded_values, order, axis=1)
 
@@ -333,7 +326,7 @@ def gap_from_pairs(scores, hits, num_true_total):
     hits = np.asarray(hits, bool).ravel()
     if num_true_total <= 0 or scores.size == 0:
         return 0.0
-    order = np.argsort(-scores, kind="stable")
+    order = np.argsort(-scores)  # the order within a tie group does not matter
     ranked = scores[order]
     correct_so_far = np.cumsum(hits[order], dtype=np.int64)
     group_ends = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True))
