@@ -16,12 +16,15 @@ $(STAMP): pyproject.toml
 	touch $@
 
 $(SAMPLE): $(STAMP) course_lib/data/synthetic.py
-	$(BIN)/python -c "import course_lib.data as d; d.ensure_sample()"
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -c "import course_lib.data as d; d.ensure_sample('data/sample')"
 
 sample: $(SAMPLE)
 
+# JupyterLab refuses to run as root (containers, cloud VMs) unless told it may.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(SAMPLE)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG)
 
 test: $(SAMPLE)
 	$(BIN)/python -m pytest

@@ -13,7 +13,6 @@ os.environ["COURSE_SIZE"] = "small"
 os.environ["YT8M_DATA"] = str(ROOT / "data" / "sample")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("PYTHONHASHSEED", "0")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 # stderr carries TensorFlow's log lines and warnings, which vary by machine; SVG embeds random ids.
 NBVAL_SKIP_COMPARE = ("stderr", "image/svg+xml", "application/javascript")

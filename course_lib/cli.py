@@ -38,27 +38,59 @@ def _inspect(parser):
     parser.add_argument("--top", type=int, default=10, help="how many of the most frequent labels to list (default 10)")
 
 
+@command("download", "download real YouTube-8M safely (official plan and MD5s; resume, verify, retry)",
+         "course_lib.data.download:main")
+def _download(parser):
+    parser.add_argument("--partition", action="append", metavar="V/LEVEL/SPLIT",
+                        help="e.g. 2/video/train, 2/video/validate, 2/video/test (frame level too: far larger); "
+                             "repeat for several")
+    parser.add_argument("--mirror", choices=("us", "eu", "asia"), default="us", help="download mirror (default us)")
+    parser.add_argument("--shard", metavar="X,Y",
+                        help="fraction X of Y, the official rule (md5(name) %% Y == X-1): 1,100 is about 1 %%")
+    parser.add_argument("--out", help="folder (default: the course's real-data folder <course>/data/yt8m, "
+                                      "which the notebooks find)")
+    parser.add_argument("--vocabulary", action="store_true", help="also fetch the official vocabulary.csv")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="list what would be fetched and its total size where the server says; write nothing")
+    parser.add_argument("--jobs", type=int, default=4, help="parallel transfers (default 4)")
+    parser.add_argument("--retries", type=int, default=3,
+                        help="further attempts after a transient error, with backoff (default 3)")
+    parser.add_argument("--base-url", metavar="URL",
+                        help="take the plan from URL/V/download_plans/LEVEL_SPLIT.json and the shards from "
+                             "URL/V/LEVEL/SPLIT/NAME (tests, private mirrors)")
+
+
 @command("train", "train a model on YouTube-8M shards into a run folder (resumes)", "course_lib.project.train:main")
 def _train(parser):
-    parser.add_argument("--out", required=True, help="run folder, e.g. runs/fcn; an existing run resumes from its last checkpoint")
+    parser.add_argument("--out", required=True,
+                        help="run folder, e.g. runs/fcn; an existing run resumes from its last checkpoint")
     parser.add_argument("--data", help="glob of training shards (default: settings.data_pattern('train'))")
-    parser.add_argument("--validation-data", help="glob of shards scored each epoch (default: settings.data_pattern('validate'))")
+    parser.add_argument("--validation-data",
+                        help="glob of shards scored each epoch (default: settings.data_pattern('validate'))")
     parser.add_argument("--model", default="fcn", help="a registered model (default fcn, the course demo's baseline)")
-    parser.add_argument("--model-arg", action="append", metavar="NAME=VALUE", help="model keyword argument, repeatable, e.g. hidden_units=256")
+    parser.add_argument("--model-arg", action="append", metavar="NAME=VALUE",
+                        help="a keyword argument of the model, repeatable, e.g. hidden_units=256")
     parser.add_argument("--epochs", type=int, default=5, help="epochs in all, counting resumed ones (default 5)")
     parser.add_argument("--batch-size", type=int, default=256, help="global batch size (default 256)")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's learning rate (default 0.001)")
-    parser.add_argument("--loss", default="binary_crossentropy", choices=("binary_crossentropy", "categorical_crossentropy"),
-                        help="default binary_crossentropy; categorical_crossentropy is the course demo's mistake, for comparison")
+    parser.add_argument("--loss", default="binary_crossentropy",
+                        choices=("binary_crossentropy", "categorical_crossentropy"),
+                        help="default binary_crossentropy; categorical_crossentropy is what the course demo "
+                             "compiled, for comparison (bench/loss_choice.py)")
     parser.add_argument("--seed", type=int, default=0, help="seeds weights, dropout and data order (default 0)")
-    parser.add_argument("--strategy", default="default", choices=("default", "mirrored"), help="tf.distribute strategy (default: one device)")
-    parser.add_argument("--cpu-devices", type=int, metavar="N", help="split the CPU into N logical devices (for --strategy mirrored without GPUs)")
-    parser.add_argument("--mixed-precision", action="store_true", help="mixed_float16 compute, float32 variables and output")
+    parser.add_argument("--strategy", default="default", choices=("default", "mirrored"),
+                        help="tf.distribute strategy (default: one device)")
+    parser.add_argument("--cpu-devices", type=int, metavar="N",
+                        help="split the CPU into N logical devices (--strategy mirrored without GPUs)")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="mixed_float16 compute, float32 variables and output")
     parser.add_argument("--jit", action="store_true", help="compile the train and test steps with XLA")
-    parser.add_argument("--keep-checkpoints", type=int, default=3, help="newest checkpoints kept in the run folder (default 3)")
+    parser.add_argument("--keep-checkpoints", type=int, default=3,
+                        help="newest checkpoints kept in the run folder (default 3)")
 
 
-@command("predict", "write a submission CSV (top 10 labels of every video) from a trained run", "course_lib.project.predict:main")
+@command("predict", "write a submission CSV (top 10 labels of every video) from a trained run",
+         "course_lib.project.predict:main")
 def _predict(parser):
     parser.add_argument("--run", required=True, help="run folder written by train")
     parser.add_argument("--out", required=True, help="CSV to write, e.g. submission.csv (replaced atomically)")

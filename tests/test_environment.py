@@ -19,7 +19,8 @@ def test_environment_yml_matches_pyproject():
         if extra != "gpu":  # the CUDA build is pip-only; conda users get CUDA from conda-forge
             pip.update(_name_and_spec(r) for r in requirements)
     conda = {}
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text[text.index("dependencies:") :].splitlines():
         item = re.match(r"^  - ([A-Za-z0-9_.-]+)(.*)$", line)
         if item and item.group(1) not in ("python", "pip"):
             conda[item.group(1).lower()] = item.group(2).replace(" ", "")

@@ -7,7 +7,8 @@ Each record of a shard is a ``tf.train.Example`` (notebook 01 takes one apart by
     mean_rgb    float_list  1,024 values mean over frames of the visual features
     mean_audio  float_list  128 values   mean over frames of the audio features
 
-The features are means of 8-bit-quantised frame features, so they lie in [-2, 2].
+The features are means of 8-bit-quantised frame features, so they lie in
+[-1.9921875, 2.0078125] (:data:`FEATURE_RANGE`), about [-2, 2].
 """
 
 import tensorflow as tf
@@ -16,7 +17,7 @@ NUM_CLASSES = 3862
 RGB_SIZE = 1024
 AUDIO_SIZE = 128
 FEATURE_SIZES = {"mean_rgb": RGB_SIZE, "mean_audio": AUDIO_SIZE}
-FEATURE_RANGE = (-2.0, 2.0)
+FEATURE_RANGE = (-1.9921875, 2.0078125)  # 8-bit q dequantised: q * 4 / 255 - 2 + 4 / 512
 
 
 def feature_spec():

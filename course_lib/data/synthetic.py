@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from course_lib.data import spec
 from course_lib.data.vocabulary import load_vocabulary
@@ -55,7 +55,7 @@ from course_lib.data.vocabulary import load_vocabulary
 ID_ALPHABET = string.ascii_lowercase + string.ascii_uppercase + string.digits
 # Labels per video in the 20 real validation shards (n = 1 .. 15).
 LABEL_COUNT_HISTOGRAM = np.array([1540, 1290, 1024, 927, 539, 259, 156, 84, 31, 18, 13, 2, 3, 1, 2])
-FEATURE_LOW, FEATURE_HIGH = -1.9921875, 2.0078125
+FEATURE_LOW, FEATURE_HIGH = spec.FEATURE_RANGE
 SAME_VERTICAL = 0.8
 SIGNAL = 2.0  # A above: a logistic model then reaches GAP@20 ~0.45 in 5 epochs, as on real shards
 SAMPLE_ARGS = {"videos": 10_000, "shards": 10, "seed": 2018, "validate_fraction": 0.2}
@@ -219,10 +219,19 @@ def write_synthetic(out, videos=SAMPLE_ARGS["videos"], shards=SAMPLE_ARGS["shard
 
 
 def ensure_sample(out=None, progress=True):
-    """Generate the embedded sample (``data/sample``) unless it is already there; return its folder."""
+    """Make sure the course has data; return the folder the notebooks read.
+
+    With ``out=None``: when the course reads the embedded sample (no ``YT8M_DATA``, no real data in
+    ``data/yt8m``), generate it unless it is already there; otherwise leave everything alone.
+    With a folder: generate the sample there unless that folder already holds it.
+    """
     from course_lib import settings
 
-    out = Path(out) if out is not None else settings.sample_data_dir()
+    if out is None:
+        if settings.data_dir() != settings.sample_data_dir():
+            return settings.data_dir()
+        out = settings.sample_data_dir()
+    out = Path(out)
     manifest = out / MANIFEST
     if manifest.exists():
         try:
@@ -234,7 +243,6 @@ def ensure_sample(out=None, progress=True):
         stale.unlink()
     write_synthetic(out, progress=progress, **SAMPLE_ARGS)
     return out
-
 
 
 def main(args):
