@@ -105,9 +105,12 @@ def test_train_resumes_from_the_last_checkpoint(trained_run, tiny_world, tmp_pat
     assert [row[0] for row in history[1:]] == ["0", "1"]
     second = keras.saving.load_model(runs.latest_checkpoint(run)[1])
     assert int(second.optimizer.iterations) == 2 * int(first.optimizer.iterations)  # Adam carried on
-    # Asking again for 2 epochs does nothing.
+    # Asking again for 2 epochs does nothing; a third epoch keeps only the newest checkpoint if asked.
     assert cli.main(train_args(tiny_world, run, "--epochs", "2")) == 0
     assert "nothing to do" in capsys.readouterr().out
+    assert cli.main(train_args(tiny_world, run, "--epochs", "3", "--keep-checkpoints", "1")) == 0
+    assert [epoch for epoch, _ in runs.checkpoints(run)] == [3]
+    assert [row[0] for row in read_rows(run / "history.csv")[1:]] == ["0", "1", "2"]
 
 
 def test_train_user_errors(trained_run, tiny_world, tmp_path, capsys):
