@@ -22,7 +22,7 @@ submission's GAP, not the model's: the model's GAP@20 from its probabilities is 
 """
 
 import csv
-from pathlib import Path
+import re
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from course_lib.data import spec
 
 TOP_K = 10
 HEADER = ["VideoId", "Label"]
+_INTEGER = re.compile(r"-?[0-9]+\Z")  # ASCII digits only (int() would also take "1_0" or "٣")
 
 
 class SubmissionError(ValueError):
@@ -70,7 +71,7 @@ def read_submission(path, known_ids, *, top_k=TOP_K, num_classes=spec.NUM_CLASSE
             videos, as ``"{path}: ..."`` naming the first missing id.
     """
     seen = {}
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a BOM from a spreadsheet is fine
         reader = csv.reader(handle)
 
         def fail(message):
@@ -83,7 +84,7 @@ def read_submission(path, known_ids, *, top_k=TOP_K, num_classes=spec.NUM_CLASSE
             if [field.strip() for field in header] != HEADER:
                 fail(f"the header must be {','.join(HEADER)}. Received: {','.join(header)!r}")
             for row in reader:
-                if not row or not "".join(row).strip():
+                if not row:
                     continue  # a blank line
                 if len(row) != 2:
                     fail(f"expected 2 fields (VideoId,Label), found {len(row)}: {','.join(row)!r}")
@@ -96,11 +97,10 @@ def read_submission(path, known_ids, *, top_k=TOP_K, num_classes=spec.NUM_CLASSE
                 tokens = field.split()
                 if len(tokens) != top_k:
                     fail(f"expected {top_k} labels separated by spaces, found {len(tokens)}: {field!r}")
-                try:
-                    labels = np.array([int(token) for token in tokens], np.int64)
-                except ValueError:
-                    bad = next(t for t in tokens if not t.lstrip("+-").isdigit())
-                    fail(f"label {bad!r} is not an integer")
+                bad = [token for token in tokens if not _INTEGER.match(token)]
+                if bad:
+                    fail(f"label {bad[0]!r} is not an integer")
+                labels = np.array([int(token) for token in tokens], np.int64)
                 out_of_range = labels[(labels < 0) | (labels >= num_classes)]
                 if out_of_range.size:
                     fail(f"label {out_of_range[0]} is out of range [0, {num_classes})")

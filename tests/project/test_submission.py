@@ -36,6 +36,8 @@ def test_a_valid_submission_is_read_in_order(tmp_path):
         (["aaaa,"], 2, "found 0"),
         (["aaaa,0 1 2 3 4 5 6 7 8 x"], 2, "label 'x' is not an integer"),
         (["aaaa,0 1 2 3 4 5 6 7 8 9.0"], 2, "label '9.0' is not an integer"),
+        (["aaaa,0 1 2 3 4 5 6 7 8 1_0"], 2, "label '1_0' is not an integer"),
+        ([","], 2, "unknown video id ''"),
         (["aaaa,0 1 2 3 4 5 6 7 8 8"], 2, "label 8 repeated"),
         (["aaaa,0 1 2 3 4 5 6 7 8 3862"], 2, "label 3862 is out of range [0, 3862)"),
         (["aaaa,-1 1 2 3 4 5 6 7 8 9"], 2, "label -1 is out of range"),
@@ -49,6 +51,12 @@ def test_bad_lines_are_named(tmp_path, lines, line, message):
         check(path)
     assert str(error.value).startswith(f"{path}, line {line}: ")
     assert message in str(error.value)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_text("\ufeffVideoId,Label\n" + "".join(f"{i},{GOOD}\n" for i in IDS), encoding="utf-8")
+    assert list(check(path)) == list(IDS)
 
 
 def test_bad_header_and_empty_file(tmp_path):
