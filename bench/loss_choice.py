@@ -16,11 +16,14 @@ sigmoids saturate, and saturated labels tie, so the top 10 is then decided by cl
 
 import argparse
 import csv
+import os
 import sys
 import tempfile
 from pathlib import Path
 
 from _shards import REAL_DIR, real_split
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
 
 LOSSES = ("binary_crossentropy", "categorical_crossentropy")
 

@@ -7,17 +7,21 @@ MAP@10 / GAP@20 of each epoch (from the model's probabilities) and the submissio
     python bench/quality.py [--epochs 20] [--real-dir ../shared/data/yt8m/validate]
 
 Skips (exit 0, with a message) where the real shards are absent: they are not part of the
-repository. CPU only is fine: 15 shards are about 4,400 videos.
+repository. CPU only is fine: the 15 training shards hold 4,438 videos; 20 epochs take about
+1.5 minutes on 2 cores.
 """
 
 import argparse
 import csv
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from _shards import REAL_DIR, real_split
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
 
 
 def main(argv=None):
