@@ -15,6 +15,7 @@ output layer stays float32), ``--jit`` (XLA).
 """
 
 import json
+import math
 import os
 import sys
 import warnings
@@ -267,7 +268,13 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.keep = int(keep)
 
     def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            # TerminateOnNaN stops the run; resuming starts again from the last good checkpoint.
+            print(f"epoch {epoch + 1}: loss is {loss}, checkpoint not saved")
+            return
         path = runs.checkpoint_path(self.run, epoch + 1)
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.partial.keras")
         self.model.save(tmp)
         os.replace(tmp, path)

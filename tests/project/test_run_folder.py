@@ -44,3 +44,15 @@ def test_load_model_errors_name_the_run(tmp_path):
     runs.write_config(tmp_path, {"model": "fcn"})
     with pytest.raises(runs.RunError, match="no checkpoint"):
         runs.load_model(tmp_path)
+
+
+def test_epoch_checkpoint_saves_atomically_keeps_the_newest_and_skips_nan(tmp_path):
+    from course_lib.models import build_model
+
+    callback = train.EpochCheckpoint(tmp_path, keep=2)
+    callback.set_model(build_model("fcn", hidden_units=4))
+    for epoch in range(3):
+        callback.on_epoch_end(epoch, {"loss": 0.5})
+    callback.on_epoch_end(3, {"loss": float("nan")})
+    assert [epoch for epoch, _ in runs.checkpoints(tmp_path)] == [2, 3]
+    assert sorted(p.name for p in (tmp_path / runs.CHECKPOINTS).iterdir()) == ["epoch_0002.keras", "epoch_0003.keras"]
