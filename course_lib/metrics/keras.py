@@ -4,11 +4,13 @@ Taught in notebook 02; the models of the later notebooks report them during ``fi
 
 Both are correct across batches: they accumulate state and compute the metric over every video
 seen since the last reset, not the mean of per-batch values (which would be wrong for GAP, whose
-ranking is global). Ties follow :mod:`course_lib.metrics.ranking` (``keras.ops.top_k`` puts the
+ranking is global). Inside a compiled ``fit`` they cannot raise on bad input (NaN scores, labels
+other than 0/1); check data with the NumPy functions of :mod:`course_lib.metrics.ranking`. Ties follow :mod:`course_lib.metrics.ranking` (``keras.ops.top_k`` puts the
 lower class index first). Names default to ``map_at_10`` / ``gap_at_20`` rather than the
-challenge's ``map@10``: a plain identifier is safe as a ``fit`` history key, a CSV column, a
-TensorBoard tag and a ``monitor=`` argument on every backend (the dict of
-:class:`course_lib.metrics.TopKEvaluator` keeps the ``@`` form for printing).
+challenge's ``map@10``: Keras 3.15 accepts ``name="map@10"`` (checked with ``fit``, ``CSVLogger``,
+``jit_compile`` and ``monitor="val_map@10"``), but a plain identifier is also a valid file name,
+TensorBoard tag and Python keyword argument everywhere. The dict of
+:class:`course_lib.metrics.TopKEvaluator` keeps the ``@`` form for printing.
 """
 
 import keras
@@ -64,6 +66,7 @@ class MAPAtK(keras.metrics.Metric):
     def __init__(self, k=10, name=None, dtype=None):
         k = check_k(k)
         super().__init__(name=name or f"map_at_{k}", dtype=dtype)
+        self._direction = "up"  # higher is better: EarlyStopping / ModelCheckpoint with mode="auto"
         self.k = k
         self.ap_sum = self.add_variable(shape=(), initializer="zeros", dtype="float64", name="ap_sum")
         self.weight_sum = self.add_variable(shape=(), initializer="zeros", dtype="float64", name="weight_sum")
@@ -100,10 +103,11 @@ class GAPAtK(keras.metrics.Metric):
     score (:func:`course_lib.metrics.gap_at_k`). An exact GAP needs every pair (``N * k`` of them,
     which :class:`course_lib.metrics.TopKEvaluator` keeps); a metric's state has a fixed size, so
     this one counts correct and wrong pairs in ``num_bins`` equal-width score bins on [0, 1] and
-    treats each bin as one tie group. The result equals ``gap_at_k`` on the scores rounded down to
-    their bin; the difference from the unrounded value is the reordering of pairs that share a bin
-    (below 1e-3 for 10,000 bins in the tests; raise ``num_bins`` for more). Counts and sums are
-    float64.
+    treats each bin as one tie group. So it is the exact GAP of the pooled top-``k`` pairs with
+    every score replaced by its bin (tested to 1e-6 on scores that sit one per bin); on continuous
+    scores it differs from :func:`course_lib.metrics.gap_at_k` only by the order of pairs that
+    share a bin (within 1e-3 in the tests at 10,000 bins; raise ``num_bins`` for more). Counts and
+    sums are float64 (the TensorFlow backend; under JAX enable x64).
 
     Args:
         k: pairs kept per video (default 20).
@@ -128,6 +132,7 @@ class GAPAtK(keras.metrics.Metric):
         k = check_k(k)
         num_bins = check_k(num_bins, "num_bins")
         super().__init__(name=name or f"gap_at_{k}", dtype=dtype)
+        self._direction = "up"
         self.k = k
         self.num_bins = num_bins
         self.from_logits = bool(from_logits)

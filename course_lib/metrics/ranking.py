@@ -35,6 +35,10 @@ The starter code breaks ties by a shuffle seeded with 0 instead; without ties (c
 the values here equal the starter code's to floating-point round-off (tested in
 ``tests/metrics/``).
 
+Not to be confused with the starter code's ``MeanAveragePrecisionCalculator``: its ``aps`` are
+per-*class* APs (each label's pooled top-20 predictions across videos, averaged over labels), the
+challenge's secondary "mAP"; :func:`map_at_k` is the per-video MAP@K of the tutorial and the project.
+
 Videos without true labels: their AP is 0 and they count in the mean (the starter code's
 ``ap_at_n`` returns 0 when there are no positives); hit@1 and PERR are 0 for them too. GAP divides
 by every true label of every video, found in the top K or not.
@@ -373,8 +377,19 @@ def gap_at_k(y_true, y_score, k=20):
 def hit_at_1(y_true, y_score):
     """hit@1: the share of videos whose top-scored label is a true label.
 
-    Ties go to the lower class index (``np.argmax``, like ``keras.ops.top_k``). A video without true
-    labels counts as a miss.
+    ``hit@1 = (1/N) sum_n rel_n(1)``, the starter code's ``calculate_hit_at_one``. Ties go to the
+    lower class index (``np.argmax``, like ``keras.ops.top_k``). A video without true labels counts
+    as a miss.
+
+    Args:
+        y_true: multi-hot truth ``(N, C)``.
+        y_score: scores ``(N, C)``, finite.
+
+    Returns:
+        float in [0, 1].
+
+    Raises:
+        ValueError: as :func:`map_at_k`.
 
     Example:
 
@@ -393,6 +408,16 @@ def perr(y_true, y_score):
     ``calculate_precision_at_equal_recall_rate`` without its extra rule that a label needs a
     positive score to count (here only the ranking matters, so logits work as scores; for
     probabilities the two agree). A video without true labels scores 0 and counts in the mean.
+
+    Args:
+        y_true: multi-hot truth ``(N, C)``.
+        y_score: scores ``(N, C)``, finite.
+
+    Returns:
+        float in [0, 1].
+
+    Raises:
+        ValueError: as :func:`map_at_k`.
 
     Example:
 

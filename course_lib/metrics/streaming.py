@@ -95,7 +95,8 @@ class TopKEvaluator:
         """Add a batch given as each video's ranked top labels (e.g. read from a submission file).
 
         Args:
-            y_true: multi-hot truth ``(B, num_classes)``, or a sequence of ``B`` label lists.
+            y_true: a 2-D NumPy array is read as multi-hot truth ``(B, num_classes)``; anything
+                else as a sequence of ``B`` label lists (e.g. ``[[3, 4, 34], [9]]``).
             top_indices: int ``(B, m)``, each row's predicted labels, best first, no repeats,
                 ``m >= min(k, num_classes)``; columns beyond that are ignored.
             top_scores: ``(B, m)`` scores of ``top_indices``, non-increasing along each row; may be

@@ -48,6 +48,18 @@ def test_map_is_not_the_mean_of_batch_values():
     assert float(metric.result()) == pytest.approx(map_at_k(truth, scores, 10), abs=1e-6)
 
 
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_ties_follow_the_numpy_policy_in_graph_and_xla(jit_compile):
+    truth, scores = random_batch(10)
+    tied = (np.round(scores * 4) / 4).astype(np.float32)  # a handful of distinct values: ties everywhere
+    metric = MAPAtK(10)
+    tf = pytest.importorskip("tensorflow")
+    update = tf.function(metric.update_state, jit_compile=jit_compile)
+    for start in range(0, len(truth), 100):
+        update(truth[start : start + 100], tied[start : start + 100])
+    assert float(metric.result()) == pytest.approx(map_at_k(truth, tied, 10), abs=1e-6)
+
+
 def test_gap_on_bin_aligned_scores_equals_numpy_exactly():
     truth, scores = random_batch(3)
     num_bins = 1000
@@ -143,6 +155,17 @@ def test_mixed_float16_model_and_save_load(tmp_path):
         keras.mixed_precision.set_global_policy("float32")
     assert restored_logs["map_at_10"] == pytest.approx(logs["map_at_10"], abs=1e-6)
     assert restored_logs["gap_at_20"] == pytest.approx(logs["gap_at_20"], abs=1e-6)
+
+
+def test_callbacks_know_higher_is_better():
+    keras.utils.set_random_seed(0)
+    truth, _ = random_batch(11, n=64)
+    features = np.random.default_rng(11).normal(size=(len(truth), 16)).astype(np.float32)
+    model = small_model()
+    model.compile("adam", "binary_crossentropy", metrics=[MAPAtK(10), GAPAtK(20)])
+    stops = [keras.callbacks.EarlyStopping(monitor=f"val_{name}", patience=1) for name in ("map_at_10", "gap_at_20")]
+    model.fit(features, truth, validation_data=(features, truth), epochs=1, verbose=0, callbacks=stops)
+    assert all(stop.monitor_op is keras.ops.greater for stop in stops)
 
 
 @pytest.mark.parametrize("make", [lambda: MAPAtK(k=0), lambda: GAPAtK(k=-2), lambda: GAPAtK(num_bins=0)])
