@@ -49,6 +49,7 @@ def test_jit_is_refused_on_logical_cpu_replicas(monkeypatch):
         train._strategy("mirrored", jit=True)
 
 
+@pytest.mark.filterwarnings("ignore:Your input ran out of data")
 def test_mirrored_strategy_on_two_logical_cpus(tiny_world, tmp_path):
     run = tmp_path / "mirrored"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
