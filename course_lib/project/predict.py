@@ -1,0 +1,96 @@
+"""``python -m course_lib predict``: a submission CSV for every video of every shard.
+
+Taught in notebook 02. The format is the course project's::
+
+    VideoId,Label
+    AAaa,11 3 0 172 29 522 7 1 58 40
+    ...
+
+one row per video, the 10 labels of highest predicted probability as vocabulary indices,
+separated by spaces, most confident first. Shards are read in sorted file order, and each file's
+videos in record order, so the same data always gives the same file.
+
+The top 10 is computed inside the TensorFlow graph (``tf.math.top_k`` on each batch), so only
+``(batch, 10)`` indices reach Python, and rows are streamed to disk: memory stays flat however many
+shards there are. The CSV is written to a temporary file beside ``--out`` and renamed at the end.
+"""
+
+import csv
+import os
+from pathlib import Path
+
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from course_lib import settings
+from course_lib.data import ShardError, list_shards, load_yt8m
+from course_lib.data.pipeline import tf_error_text
+from course_lib.project import run as runs
+
+TOP_K = 10
+HEADER = ("VideoId", "Label")
+
+
+def predict(run, out, data=None, *, batch_size=1024, checkpoint=None, top_k=TOP_K, progress=True):
+    """Write the submission of run ``run`` (its newest checkpoint) on ``data`` to ``out``.
+
+    Args:
+        run: a run folder written by :func:`course_lib.project.train.train`.
+        out: the CSV to write (replaced atomically; its folder is created).
+        data: glob of shards to predict. Default ``settings.data_pattern("validate")``.
+        batch_size: videos per forward pass.
+        checkpoint: a ``.keras`` file to use instead of the run's newest checkpoint.
+        top_k: labels per video (the project asks for 10).
+        progress: show a progress bar over the shards (on a terminal).
+
+    Returns:
+        The number of videos written.
+    """
+    if int(top_k) != top_k or top_k < 1:
+        raise ValueError(f"top_k must be a positive integer. Received: top_k={top_k!r}")
+    model = runs.load_model(run, checkpoint)
+    files = list_shards(data or settings.data_pattern("validate"))
+    input_names = [tensor.name for tensor in model.inputs]  # the features the model reads, not "id"
+    if top_k > model.outputs[0].shape[-1]:
+        raise ValueError(f"top_k={top_k} is more than the model's {model.outputs[0].shape[-1]} labels")
+
+    @tf.function(reduce_retracing=True)
+    def top_labels(features):
+        probabilities = model({name: features[name] for name in input_names}, training=False)
+        return tf.math.top_k(tf.cast(probabilities, tf.float32), k=top_k, sorted=True).indices
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    written = 0
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(HEADER)
+            for path in tqdm(files, unit="shard", desc="predict", disable=None if progress else True):
+                written += _write_shard(writer, path, batch_size, top_labels)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return written
+
+
+def _write_shard(writer, path, batch_size, top_labels):
+    # One dataset per file keeps the rows in file order (load_yt8m interleaves files).
+    written = 0
+    try:
+        for features, _ in load_yt8m(path, batch_size, include_id=True):
+            labels = top_labels(features).numpy()
+            for video_id, row in zip(features["id"].numpy(), labels):
+                writer.writerow((video_id.decode("utf-8"), " ".join(map(str, row))))
+            written += len(labels)
+    except tf.errors.OpError as error:  # a record that fails to read or parse, named by file
+        raise ShardError(f"{path}: {tf_error_text(error)}") from None
+    return written
+
+
+def main(args):
+    """``python -m course_lib predict``."""
+    written = predict(args.run, args.out, args.data, batch_size=args.batch_size, checkpoint=args.checkpoint)
+    print(f"wrote {written} videos to {args.out}")
+    return 0
