@@ -16,95 +16,12 @@ machine is doing at the time: read the ratios, not the seconds.
 """
 
 import argparse
-import heapq
-import random
 import time
 
 import numpy as np
 
 from course_lib import metrics
-
-# ---------------------------------------------------------------------------------------------
-# The starter code's calculate_gap, re-typed for Python 3 from github.com/google/youtube-8m
-# (eval_util.py: calculate_gap, top_k_by_class, top_k_triplets, flatten;
-#  average_precision_calculator.py: AveragePrecisionCalculator.accumulate / peek_ap_at_n / ap_at_n /
-#  _shuffle), Apache License 2.0. Same logic; tests/metrics/starter_reference.py is the tests' copy.
-
-
-def flatten(lists):
-    return [item for sublist in lists for item in sublist]
-
-
-def top_k_triplets(predictions, labels, k=20):
-    k = min(k, len(predictions))
-    indices = np.argpartition(predictions, -k)[-k:]
-    return [(index, predictions[index], labels[index]) for index in indices]
-
-
-def top_k_by_class(predictions, labels, k=20):
-    k = min(k, predictions.shape[1])
-    num_classes = predictions.shape[1]
-    triplets = []
-    for video_index in range(predictions.shape[0]):
-        triplets.extend(top_k_triplets(predictions[video_index], labels[video_index], k))
-    out_predictions = [[] for _ in range(num_classes)]
-    out_labels = [[] for _ in range(num_classes)]
-    for triplet in triplets:
-        out_predictions[triplet[0]].append(triplet[1])
-        out_labels[triplet[0]].append(triplet[2])
-    out_true_positives = [np.sum(labels[:, i]) for i in range(num_classes)]
-    return out_predictions, out_labels, out_true_positives
-
-
-class AveragePrecisionCalculator:
-    def __init__(self, top_n=None):
-        self._top_n = top_n
-        self._total_positives = 0
-        self._heap = []
-
-    def accumulate(self, predictions, actuals, num_positives=None):
-        self._total_positives += num_positives
-        heap = self._heap
-        for i in range(np.size(predictions)):
-            if self._top_n is None or len(heap) < self._top_n:
-                heapq.heappush(heap, (predictions[i], actuals[i]))
-            elif predictions[i] > heap[0][0]:
-                heapq.heappop(heap)
-                heapq.heappush(heap, (predictions[i], actuals[i]))
-
-    def peek_ap_at_n(self):
-        if not self._heap:
-            return 0
-        predlists = np.array(list(zip(*self._heap)))
-        return self.ap_at_n(predlists[0], predlists[1], n=self._top_n, total_num_positives=self._total_positives)
-
-    @staticmethod
-    def ap_at_n(predictions, actuals, n=20, total_num_positives=None):
-        predictions, actuals = np.array(predictions), np.array(actuals)
-        random.seed(0)  # _shuffle: "add a shuffler to avoid overestimating the ap"
-        shuffled = random.sample(range(len(predictions)), len(predictions))
-        predictions, actuals = predictions[shuffled], actuals[shuffled]
-        sortidx = sorted(range(len(predictions)), key=lambda k: predictions[k], reverse=True)
-        numpos = np.size(np.where(actuals > 0)) if total_num_positives is None else total_num_positives
-        if numpos == 0:
-            return 0
-        if n is not None:
-            numpos = min(numpos, n)
-        delta_recall = 1.0 / numpos
-        ap, poscount = 0.0, 0.0
-        for i in range(len(sortidx) if n is None else min(len(sortidx), n)):
-            if actuals[sortidx[i]] > 0:
-                poscount += 1
-                ap += poscount / (i + 1) * delta_recall
-        return ap
-
-
-def starter_calculate_gap(predictions, actuals, top_k=20):
-    calculator = AveragePrecisionCalculator()
-    sparse_predictions, sparse_labels, num_positives = top_k_by_class(predictions, actuals, top_k)
-    calculator.accumulate(flatten(sparse_predictions), flatten(sparse_labels), sum(num_positives))
-    return calculator.peek_ap_at_n()
-
+from course_lib.metrics import starter  # the starter code's calculate_gap, ported
 
 # ---------------------------------------------------------------------------------------------
 # A per-video loop like the course demo's ap_at_10.
@@ -179,7 +96,7 @@ def main():
     seconds, values = best_times(
         {
             "gap": lambda: metrics.gap_at_k(y_true, y_score, k=20),
-            "starter_gap": lambda: starter_calculate_gap(y_score, y_true64, top_k=20),
+            "starter_gap": lambda: starter.calculate_gap(y_score, y_true64, top_k=20),
             "map": lambda: metrics.map_at_k(y_true, y_score, k=10),
             "loop_map": lambda: loop_map_at_10(y_true, y_score),
             "stream": lambda: stream(y_true, y_score),
@@ -187,7 +104,7 @@ def main():
         args.repeat,
     )
     stream_result, kept = values["stream"]
-    starter_gap32 = float(starter_calculate_gap(y_score, y_true, top_k=20))
+    starter_gap32 = float(starter.calculate_gap(y_score, y_true, top_k=20))
 
     rows = [
         ("GAP@20", "course_lib.metrics.gap_at_k", "gap", values["gap"]),

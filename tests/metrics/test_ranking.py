@@ -15,7 +15,7 @@ from course_lib.metrics import (
     perr,
     top_k,
 )
-from tests.metrics import starter_reference as starter
+from course_lib.metrics import starter
 
 # The source document's two worked examples (../shared/seeds/, "AveP@K" and "Example of AP@10").
 EXAMPLE_1 = ({3, 4, 34, 2781, 3764}, [4, 3, 139, 188, 215, 34, 2781, 2208, 40, 3764])

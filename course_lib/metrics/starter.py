@@ -1,4 +1,5 @@
-"""The YouTube-8M starter code's metric functions, ported to Python 3 as a test reference.
+"""The YouTube-8M starter code's metric functions, ported to Python 3: the reference for
+``course_lib.metrics`` (the tests check equality with it, ``bench/metrics.py`` measures against it).
 
 Source: github.com/google/youtube-8m, ``eval_util.py`` (``flatten``, ``calculate_hit_at_one``,
 ``calculate_precision_at_equal_recall_rate``, ``calculate_gap``, ``top_k_by_class``,
