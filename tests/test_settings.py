@@ -33,5 +33,5 @@ def test_help_lists_the_commands_without_loading_tensorflow():
     code = "import sys; from course_lib import cli; cli.build_parser(); print('tensorflow' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     out = subprocess.run([sys.executable, "-m", "course_lib", "--help"], capture_output=True, text=True).stdout
-    for command in ("synth", "inspect"):
+    for command in ("synth", "inspect", "download", "train", "predict", "score"):
         assert command in out
