@@ -158,3 +158,15 @@ def test_real_shards(real_shards):
     position = {video: i for i, video in enumerate(ids)}
     rows = [position[video] for video in ref_ids]
     np.testing.assert_array_equal(labels[rows], ref_labels)
+
+
+def test_a_label_listed_twice_is_one_label(tmp_path):
+    _write(tmp_path / "train0000.tfrecord", [_good(0, labels=(3, 3, 5))])
+    _, labels = next(iter(load_yt8m(str(tmp_path / "train*.tfrecord"), 1)))
+    assert np.flatnonzero(labels.numpy()[0]).tolist() == [3, 5] and labels.numpy().max() == 1.0
+
+
+def test_unshuffled_order_is_blocks_of_each_file_in_turn(tiny_world):
+    ids = _all(load_yt8m(str(tiny_world / "train*.tfrecord"), 1000, include_id=True))[0]
+    first = _by_hand(sorted(tiny_world.glob("train*.tfrecord"))[:2])[0]
+    assert ids[:64] == first[:64] and ids[64:128] == first[120:184]  # 120 videos a shard
