@@ -672,7 +672,7 @@ def download(partitions=(), out=None, *, mirror="us", shard=None, base_url=None,
             retries; the message says which, and ``error.summary`` what was done.
 
     Example:
-        >>> download("2/video/validate", "/tmp/yt8m", shard="1,100")  # doctest: +SKIP
+        >>> download("2/video/validate", "data/yt8m", shard="1,100")  # doctest: +SKIP
     """
     from course_lib import settings
 
