@@ -13,7 +13,7 @@ project's data):
    (:func:`is_selected`), the official rule, so the same fraction picks the same files.
 3. Shards: ``http://{mirror}.data.yt8m.org/{V}/{LEVEL}/{SPLIT}/{name}``; local name
    ``trainbI.tfrecord`` -> ``train0096.tfrecord`` (:func:`local_name`, the mapping of
-   :func:`course_lib.data.synthetic.shard_code`).
+   :func:`course_lib.data.names.shard_code`).
 4. ``--vocabulary``: ``https://research.google.com/youtube8m/csv/{V}/vocabulary.csv`` (where the
    dataset's site links it), saved as ``vocabulary.csv`` once it parses as a vocabulary.
 
@@ -64,7 +64,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from course_lib.data.synthetic import ID_ALPHABET, shard_code
+from course_lib.data.names import code_index
 
 LEVELS = ("video", "frame")
 SPLITS = ("train", "validate", "test")
@@ -85,7 +85,6 @@ CHUNK = 1 << 16
 PART_SUFFIX = ".part"
 USER_AGENT = "course_lib-download/0.1 (+YouTube-8M course)"
 
-_CODE_INDEX = {shard_code(i): i for i in range(len(ID_ALPHABET) ** 2)}
 _SERVER_NAME = re.compile(r"^(train|validate|test)([A-Za-z0-9]{2})\.tfrecord$")
 _PARTITION = re.compile(r"^(\d+)/(video|frame)/(train|validate|test)$")
 _MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -159,7 +158,7 @@ def is_selected(name, shard):
 
 def local_name(server_name):
     """The official local name: ``trainaa.tfrecord`` -> ``train0000.tfrecord``, ``trainbI`` -> 0096,
-    ``train99`` -> 3843 (the index of the two characters, as in :func:`synthetic.shard_code`)."""
+    ``train99`` -> 3843 (the index of the two characters, as in :func:`names.shard_code`)."""
     match = _SERVER_NAME.match(server_name)
     if not match:
         raise ValueError(
@@ -167,7 +166,7 @@ def local_name(server_name):
             f"trainbI.tfrecord. Received: name={server_name!r}"
         )
     split, code = match.groups()
-    return f"{split}{_CODE_INDEX[code]:04d}.tfrecord"
+    return f"{split}{code_index(code):04d}.tfrecord"
 
 
 def _base(base_url):

@@ -42,7 +42,6 @@ has informative and uninformative inputs to tell apart.
 import itertools
 import json
 import os
-import string
 from pathlib import Path
 
 import numpy as np
@@ -50,9 +49,9 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from course_lib.data import spec
+from course_lib.data.names import ID_ALPHABET, shard_code
 from course_lib.data.vocabulary import load_vocabulary
 
-ID_ALPHABET = string.ascii_lowercase + string.ascii_uppercase + string.digits
 # Labels per video in the 20 real validation shards (n = 1 .. 15).
 LABEL_COUNT_HISTOGRAM = np.array([1540, 1290, 1024, 927, 539, 259, 156, 84, 31, 18, 13, 2, 3, 1, 2])
 FEATURE_LOW, FEATURE_HIGH = spec.FEATURE_RANGE
@@ -151,11 +150,6 @@ class World:
                         ids[i] = replacement
             noisy.append(ids)
         return noisy
-
-
-def shard_code(index):
-    """The two-character code of shard ``index``: 0 -> 'aa', 96 -> 'bI', 3843 -> '99'."""
-    return ID_ALPHABET[index // len(ID_ALPHABET)] + ID_ALPHABET[index % len(ID_ALPHABET)]
 
 
 def _split_plan(videos, shards, validate_fraction):
