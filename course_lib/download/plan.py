@@ -6,9 +6,12 @@ official script does. ``"files"`` is a to-do list: a verified entry leaves it. W
 extra ``"verified"`` map (the official script ignores the key), so a later run can still check
 the file. The worker threads share one :class:`Plan`; each change is saved at once (atomically).
 
->>> plan = Plan.from_data("2/video/train", "/tmp/out", {"files": {"trainbI.tfrecord": "0" * 32}}, "plan.json")
->>> plan.path.name, plan.entries(), plan.entries("1,2")
-('2_video_train_download_plan.json', [('trainbI.tfrecord', '00000000000000000000000000000000', False)], [])
+>>> data = {"files": {"trainbI.tfrecord": "0" * 32}}
+>>> plan = Plan.from_data("2/video/train", "data/yt8m", data, source="plan.json")
+>>> plan.path.as_posix(), plan.saved
+('data/yt8m/2_video_train_download_plan.json', False)
+>>> plan.entries(shard="1,2"), plan.entries(shard="2,2")
+([('trainbI.tfrecord', '00000000000000000000000000000000', False)], [])
 """
 
 import json
@@ -95,7 +98,9 @@ class Plan:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as error:
-                raise DownloadError(f"cannot read the saved plan {path} ({error}); delete it to fetch it again") from None
+                raise DownloadError(
+                    f"cannot read the saved plan {path} ({error}); delete it to fetch it again"
+                ) from None
             return cls.from_data(partition, out, data, path, saved=True)
         url = plan_url(partition, base_url)
         try:
