@@ -39,12 +39,15 @@ def _inspect(parser):
 
 
 @command("download", "download real YouTube-8M safely (official plan and MD5s; resume, verify, retry)",
-         "course_lib.data.download:main")
+         "course_lib.download:main")
 def _download(parser):
+    from course_lib import download  # light: no TensorFlow; the one copy of the choices and defaults
+
     parser.add_argument("--partition", action="append", metavar="V/LEVEL/SPLIT",
                         help="e.g. 2/video/train, 2/video/validate, 2/video/test (frame level too: far larger); "
                              "repeat for several")
-    parser.add_argument("--mirror", choices=("us", "eu", "asia"), default="us", help="download mirror (default us)")
+    parser.add_argument("--mirror", choices=download.MIRRORS, default=download.MIRROR,
+                        help=f"download mirror (default {download.MIRROR})")
     parser.add_argument("--shard", metavar="X,Y",
                         help="fraction X of Y, the official rule (md5(name) %% Y == X-1): 1,100 is about 1 %%")
     parser.add_argument("--out", help="folder (default: the course's real-data folder <course>/data/yt8m, "
@@ -52,9 +55,9 @@ def _download(parser):
     parser.add_argument("--vocabulary", action="store_true", help="also fetch the official vocabulary.csv")
     parser.add_argument("--dry-run", action="store_true",
                         help="list what would be fetched and its total size where the server says; write nothing")
-    parser.add_argument("--jobs", type=int, default=4, help="parallel transfers (default 4)")
-    parser.add_argument("--retries", type=int, default=3,
-                        help="further attempts after a transient error, with backoff (default 3)")
+    parser.add_argument("--jobs", type=int, default=download.JOBS, help=f"parallel transfers (default {download.JOBS})")
+    parser.add_argument("--retries", type=int, default=download.RETRIES,
+                        help=f"further attempts after a transient error, with backoff (default {download.RETRIES})")
     parser.add_argument("--base-url", metavar="URL",
                         help="take the plan from URL/V/download_plans/LEVEL_SPLIT.json and the shards from "
                              "URL/V/LEVEL/SPLIT/NAME (tests, private mirrors)")
