@@ -101,8 +101,10 @@ def count_true_or_none(truth):
         return np.zeros(len(truth), np.int64)
     if truth.dtype.kind in "iu":
         return np.add.reduce(truth, axis=1, dtype=np.int64)
-    exact = np.float64 if truth.dtype.itemsize > 4 else np.float32  # row sums of 0/1: exact
-    return np.add.reduce(truth, axis=1, dtype=exact).astype(np.int64)
+    if truth.dtype.itemsize < 4:
+        truth = truth.astype(np.float32)
+    # A matrix-vector product (BLAS): sums of 0/1 values are small integers, exact in any order.
+    return (truth @ np.ones(truth.shape[1], truth.dtype)).astype(np.int64)
 
 
 def check_truth(y_true, shape, name="y_true", score_name="y_score"):

@@ -61,20 +61,20 @@ NORMALIZATIONS = ("min_k", "num_true")
 
 
 def _check_batch(y_true, y_score):
-    """Checked ``(truth, scores, true labels per video)``; the scores' values are checked later,
-    by :func:`~course_lib.metrics.selection.top_k_rows` while it scans them."""
+    """Checked shapes and dtypes ``(truth, scores)``; the values are checked while
+    :func:`~course_lib.metrics.selection.select_with_hits` scans them."""
     scores = check_scores(y_score, finite=False)
     truth = check_truth_shape(y_true, scores.shape)
     if scores.shape[0] == 0:
         raise ValueError(f"y_score must hold at least one video. Received: y_score.shape={scores.shape}")
-    return truth, scores, selection.true_counts(truth)
+    return truth, scores
 
 
 def _ranked_hits(y_true, y_score, k):
-    """Checked inputs -> ``(ranked hits (N, min(k, C)), top scores, true labels per video)``."""
-    truth, scores, num_true = _check_batch(y_true, y_score)
-    indices, top_scores = selection.top_k_rows(scores, k)
-    return selection.gather_hits(truth, indices), top_scores, num_true
+    """Checked inputs -> ``(ranked hits (N, min(k, C)), top scores, true labels per video)``;
+    ``k=None``: as deep as PERR needs (see :func:`~course_lib.metrics.selection.select_with_hits`)."""
+    _, top_scores, hits, num_true = selection.select_with_hits(*_check_batch(y_true, y_score), k)
+    return hits, top_scores, num_true
 
 
 def _check_normalize(normalize):
@@ -250,14 +250,28 @@ def gap_from_pairs(scores, hits, num_true_total):
     hits = np.asarray(hits, bool).ravel()
     if num_true_total <= 0 or scores.size == 0:
         return 0.0
-    order = np.argsort(-scores)  # the order within a tie group does not matter
-    ranked = scores[order]
-    correct_so_far = np.cumsum(hits[order], dtype=np.int64)
+    ranked, ranked_hits = _rank_pairs(scores, hits)
+    correct_so_far = np.cumsum(ranked_hits, dtype=np.int64)
     group_ends = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True))
     correct_at_ends = correct_so_far[group_ends]
     correct_in_group = np.diff(correct_at_ends, prepend=0)
     precision = correct_at_ends / (group_ends + 1.0)
     return float(np.sum(correct_in_group * precision) / float(num_true_total))
+
+
+def _rank_pairs(scores, hits):
+    """Pooled pairs by decreasing score (the order within a tie group does not matter).
+
+    float16/float32 scores: one sort of 64-bit keys (order-preserving score bits, then the hit
+    bit), several times faster than an argsort; other dtypes: ``np.argsort``.
+    """
+    if scores.dtype.kind != "f" or scores.dtype.itemsize > 4:
+        order = np.argsort(-scores)
+        return scores[order], hits[order]
+    keys = selection.descending_keys(scores.astype(np.float32, copy=False)).astype(np.uint64) << np.uint64(1)
+    keys |= hits
+    keys.sort()
+    return keys >> np.uint64(1), (keys & np.uint64(1)).astype(bool)
 
 
 def gap_at_k(y_true, y_score, k=20):
@@ -342,10 +356,8 @@ def perr(y_true, y_score):
     >>> perr([[1, 1, 0], [0, 1, 0]], [[0.9, 0.1, 0.5], [0.2, 0.7, 0.1]])
     0.75
     """
-    truth, scores, num_true = _check_batch(y_true, y_score)
-    depth = max(1, int(num_true.max()))  # depth 1 without true labels: the scores still get checked
-    indices, _ = selection.top_k_rows(scores, depth)
-    return float(np.mean(precision_at_num_true(selection.gather_hits(truth, indices), num_true)))
+    hits, _, num_true = _ranked_hits(y_true, y_score, None)  # each row's first r ranks are exact
+    return float(np.mean(precision_at_num_true(hits, num_true)))
 
 
 def precision_at_num_true(hits, num_true):

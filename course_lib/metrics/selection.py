@@ -98,6 +98,57 @@ def top_k_rows(scores, k, name="y_score"):
     return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
 
 
+def select_with_hits(truth, scores, k, names=("y_true", "y_score")):
+    """:func:`top_k_rows` and :func:`true_counts` in one scan, and whether each pick is a true label.
+
+    Each block of ``truth`` is counted and checked, and the block's picks looked up in it, while it
+    is in cache.
+
+    Args:
+        truth: multi-hot array ``(N, C)``, numeric or boolean (values checked here).
+        scores: float array ``(N, C)`` (values checked here).
+        k: picks per row; ``None`` for as many as each block's largest number of true labels
+            (at least 1), the depth PERR needs; shorter blocks are padded on the right with
+            index -1, score -inf and no hit.
+        names: the arguments named in the error messages.
+
+    Returns:
+        ``(indices, values, hits, num_true)``: int64 ``(N, m)``, ``(N, m)`` in the dtype of
+        ``scores``, bool ``(N, m)`` and int64 ``(N,)``, with ``m = min(k, C)``.
+    """
+    n, c = scores.shape
+    if n == 0 or c == 0:
+        m = 0 if c == 0 or k is None else k
+        return (np.zeros((n, m), np.int64), np.zeros((n, m), scores.dtype), np.zeros((n, m), bool),
+                true_counts(truth, names[0]))
+    try:
+        blocks = map_blocks(lambda t, s: _select_with_hits_block(t, s, k), (truth, scores))
+    except _NotFinite:
+        checks.raise_not_finite(scores, names[1])
+    if any(b is None for b in blocks):
+        checks.raise_not_multi_hot(truth, names[0])
+    width = max(b[0].shape[1] for b in blocks)
+    pads = (-1, -np.inf, False, None)
+    return tuple(
+        np.concatenate([b[i] if i == 3 else _pad(b[i], width, pads[i]) for b in blocks]) for i in range(4)
+    )
+
+
+def _select_with_hits_block(truth, scores, k):
+    num_true = checks.count_true_or_none(truth)
+    if num_true is None:
+        return None
+    depth = min(max(1, int(num_true.max())) if k is None else k, scores.shape[1])
+    indices, values = _select_block(scores, depth)
+    return indices, values, gather_hits(truth, indices), num_true
+
+
+def _pad(array, width, value):
+    if array.shape[1] == width:
+        return array
+    return np.pad(array, ((0, 0), (0, width - array.shape[1])), constant_values=value)
+
+
 def true_counts(truth, name="y_true"):
     """Per-row number of true labels of multi-hot ``truth`` ``(N, C)``, checked block by block.
 
@@ -160,6 +211,22 @@ def _survivors_top_k(work, bound, k):
     return ranked[starts[:, None] + np.arange(k)]
 
 
+def descending_keys(values):
+    """uint32 keys of float32 ``values`` that sort in the order of decreasing value.
+
+    The IEEE bits of a float, with the sign bit flipped for positive numbers and every bit flipped
+    for negative ones, sort like the floats; inverting them reverses the order. ``-0.0`` gets the
+    key of ``0.0`` (the floats are equal).
+
+    >>> values = np.array([0.5, -1.0, 2.0, -0.0, 0.0], np.float32)
+    >>> values[np.argsort(descending_keys(values), kind="stable")]
+    array([ 2. ,  0.5, -0. ,  0. , -1. ], dtype=float32)
+    """
+    bits = (values + np.float32(0)).view(np.uint32)  # + 0 turns -0.0 into 0.0
+    negative = bits >> np.uint32(31) == 1
+    return np.where(negative, bits, ~bits & np.uint32(0x7FFFFFFF))
+
+
 def _sparse_flatnonzero(mask):
     """``np.flatnonzero`` of a mostly-False bool vector: scans it 8 bytes at a time."""
     whole = mask.size // 8 * 8
@@ -175,10 +242,8 @@ def _ranked_columns(rows, columns, values, num_classes):
     row_bits = max(1, int(rows[-1]).bit_length())  # rows ascend
     if values.dtype != np.float32 or row_bits + 32 + column_bits > 64:
         return columns[np.lexsort((columns, -values, rows))]
-    bits = (values + np.float32(0)).view(np.uint32)  # + 0 turns -0.0 into 0.0
-    ascending = np.where(bits >> np.uint32(31) == 1, ~bits, bits | np.uint32(1 << 31))  # same order as the floats
     key = rows.astype(np.uint64) << np.uint64(32 + column_bits)
-    key |= (~ascending).astype(np.uint64) << np.uint64(column_bits)
+    key |= descending_keys(values).astype(np.uint64) << np.uint64(column_bits)
     key |= columns.astype(np.uint64)
     key.sort()
     return (key & np.uint64((1 << column_bits) - 1)).astype(np.int64)

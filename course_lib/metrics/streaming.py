@@ -88,9 +88,8 @@ class TopKEvaluator:
                 f"Received: y_score.shape={scores.shape}"
             )
         truth = checks.check_truth_shape(y_true, scores.shape)
-        num_true = selection.true_counts(truth)
-        indices, top_scores = selection.top_k_rows(scores, self.depth)
-        self._append(top_scores, selection.gather_hits(truth, indices), num_true)
+        _, top_scores, hits, num_true = selection.select_with_hits(truth, scores, self.depth)
+        self._append(top_scores, hits, num_true)
 
     def update_top_k(self, y_true, top_indices, top_scores=None):
         """Add a batch given as each video's ranked top labels (e.g. read from a submission file).
