@@ -103,8 +103,9 @@ def count_true_or_none(truth):
         return np.add.reduce(truth, axis=1, dtype=np.int64)
     if truth.dtype.itemsize < 4:
         truth = truth.astype(np.float32)
-    # A matrix-vector product (BLAS): sums of 0/1 values are small integers, exact in any order.
-    return (truth @ np.ones(truth.shape[1], truth.dtype)).astype(np.int64)
+    # Row sums of 0/1 values are small integers, exact in any order. einsum vectorises them without
+    # BLAS (whose threads, on a busy machine, cost 100 times more than the sums).
+    return np.einsum("ij->i", truth).astype(np.int64)
 
 
 def check_truth(y_true, shape, name="y_true", score_name="y_score"):

@@ -16,7 +16,7 @@ holds the columns ``j, j + W, j + 2W, ...``), so their maxima are element-wise m
 contiguous slabs of width ``W``, which NumPy vectorises; folding twice (8 slabs, then 4) gives
 groups of 32 scores, ``C / 32`` maxima per row.
 
-Rows are processed in blocks of :data:`ROWS_PER_BLOCK` (64 rows x 3,862 float32 scores = 1 MB, so
+Rows are processed in blocks of :data:`ROWS_PER_BLOCK` (128 rows x 3,862 float32 scores = 2 MB, so
 a block stays in cache across the few steps), on up to :data:`THREADS` threads (NumPy releases
 the GIL inside its loops). Within a block the survivors are ordered by one sort of 64-bit keys
 ``(row, score descending, class index)`` for float32 scores (float16 scores are widened to float32
@@ -42,7 +42,7 @@ import numpy as np
 
 from course_lib.metrics import checks
 
-ROWS_PER_BLOCK = 64
+ROWS_PER_BLOCK = 128
 THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 FOLDS = (8, 4)  # slabs folded into group maxima, first and second level
 
@@ -53,11 +53,13 @@ class _NotFinite(Exception):
     """A block held NaN or an infinite score (re-raised as ``ValueError`` for the whole array)."""
 
 
-def map_blocks(function, arrays, rows=ROWS_PER_BLOCK):
+def map_blocks(function, arrays, rows=None):
     """``[function(*blocks) for each block of rows]``, in order, on up to :data:`THREADS` threads.
 
-    ``arrays`` share their first dimension; each thread takes a contiguous run of blocks.
+    ``arrays`` share their first dimension; blocks have ``rows`` rows (default
+    :data:`ROWS_PER_BLOCK`); each thread takes a contiguous run of blocks.
     """
+    rows = rows or ROWS_PER_BLOCK
     starts = list(range(0, len(arrays[0]), rows))
 
     def run(part):
