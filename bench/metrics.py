@@ -83,7 +83,9 @@ def stream(y_true, y_score, batch_size=1024):
     evaluator = metrics.TopKEvaluator(k=20, num_classes=y_score.shape[1], map_k=10)
     for start in range(0, len(y_true), batch_size):
         evaluator.update(y_true[start : start + batch_size], y_score[start : start + batch_size])
-    return evaluator.result()
+    result = evaluator.result()
+    result["kept_bytes"] = sum(a.nbytes for part in (evaluator._scores, evaluator._hits, evaluator._num_true) for a in part)
+    return result
 
 
 def implementations(y_true, y_score, y_true64, use_tf):
@@ -176,6 +178,7 @@ def print_values(values, y_true, y_score, y_true64):
     starter_gap32 = float(starter.calculate_gap(y_score, y_true, top_k=20))
     print(f"starter code fed float32 labels (sums in float32 under NumPy 2): {starter_gap32:.8f}, "
           f"|difference| = {abs(starter_gap32 - values['gap']):.1e}")
+    print(f"TopKEvaluator keeps {stream_result['kept_bytes'] / 1e6:.1f} MB (dense scores: {y_score.nbytes / 1e6:,.0f} MB)")
     print(f"same values to 1e-6: {'yes' if worst <= 1e-6 else 'NO'}")
 
 
