@@ -120,7 +120,7 @@ def select_with_hits(truth, scores, k, names=("y_true", "y_score")):
     """
     n, c = scores.shape
     if n == 0 or c == 0:
-        m = 0 if c == 0 or k is None else k
+        m = 0 if c == 0 or k is None else min(k, c)
         return (np.zeros((n, m), np.int64), np.zeros((n, m), scores.dtype), np.zeros((n, m), bool),
                 true_counts(truth, names[0]))
     try:
