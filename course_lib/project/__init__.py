@@ -8,5 +8,5 @@ Taught in notebook 02 and used by every later notebook's experiments::
 
 One module per command (:mod:`~course_lib.project.train`, :mod:`~course_lib.project.predict`,
 :mod:`~course_lib.project.score`), each with a Python function a notebook calls and the ``main(args)``
-the command line calls; :mod:`~course_lib.project.run` is the run folder they share.
+the command line calls; :mod:`~course_lib.project.runs` is the run folder they share.
 """
