@@ -102,3 +102,38 @@ def test_fcn_under_jit_compile_matches_eager():
     batch = features(batch=4)
     np.testing.assert_allclose(model.predict(batch, verbose=0)["labels"], model(batch, training=False)["labels"],
                                rtol=1e-4, atol=1e-6)
+
+
+def test_vertical_heads_outputs_one_head_per_vertical_and_labels_in_id_order():
+    from course_lib import heads
+    from course_lib.data import load_vocabulary
+
+    groups = load_vocabulary().vertical_groups()
+    model = models.build_model("vertical_heads", **SMALL)
+    outputs = {name: np.asarray(p) for name, p in model(features(), training=False).items()}
+    assert sorted(outputs) == sorted([*groups, "labels"])
+    assert outputs["labels"].shape == (3, spec.NUM_CLASSES) and outputs["labels"].dtype == "float32"
+    per_vertical = {name: outputs[name] for name in groups}
+    np.testing.assert_array_equal(outputs["labels"], heads.to_label_order(per_vertical, groups, num_classes=3862))
+
+
+def test_vertical_heads_declares_a_weighted_task_per_vertical():
+    tasks = models.model_tasks("vertical_heads", **SMALL)
+    assert tasks["labels"].loss is None  # measured, not trained: the verticals' losses train it
+    verticals = [t for name, t in tasks.items() if name != "labels"]
+    assert len(verticals) == 25 and all(t.loss == models.RUN_LOSS for t in verticals)
+    assert sum(t.weight for t in verticals) == pytest.approx(1.0)  # "size": the FCN's loss, split by vertical
+    assert sorted(i for t in verticals for i in t.label_ids) == list(range(spec.NUM_CLASSES))
+    uniform = models.model_tasks("vertical_heads", weighting="uniform")
+    assert {t.weight for name, t in uniform.items() if name != "labels"} == {1 / 25}
+    with pytest.raises(ValueError, match="Received: weighting='equal'"):
+        models.build_model("vertical_heads", weighting="equal")
+
+
+def test_vertical_heads_under_mixed_float16_and_seeded_heads():
+    with dtype_policy("mixed_float16"):
+        model = models.build_model("vertical_heads", **SMALL)
+    assert model.get_layer("joint_dense").compute_dtype == "float16"
+    assert all(p.dtype == "float32" for p in model(features(), training=False).values())
+    kernels = [np.asarray(head.kernel).ravel() for head in model.get_layer("heads").heads]
+    assert abs(np.corrcoef(kernels[0][:96], kernels[1][:96])[0, 1]) < 0.9  # each head its own seed
