@@ -7,7 +7,8 @@ block follows, and a sigmoid layer gives one independent probability per label::
     h        = block([block(mean_audio), block(mean_rgb)])
     p        = sigmoid(h V + c)                # (batch, 3862), p_j = P(label j | video)
 
-The sizes, Glorot-normal initialisation, LeakyReLU slope (0.3) and dropout (0.2) are the demo's.
+The sizes, Glorot-normal initialisation, LeakyReLU slope (0.3) and dropout (0.2) are the demo's;
+the batch normalisation is synchronised across replicas (the same as the demo's on one device).
 Train it with binary cross-entropy: the labels are independent yes/no questions, and the
 categorical cross-entropy the demo compiled it with renormalises the 3,862 sigmoids into one
 distribution, which ranks labels far worse (``bench/loss_choice.py``).
@@ -74,7 +75,9 @@ def trunk(hidden_units=1024, dropout=0.2, seed=0):
         x = layers.Dense(
             hidden_units, kernel_initializer=keras.initializers.GlorotNormal(seed=next(seeds)), name=f"{name}_dense"
         )(x)
-        x = layers.BatchNormalization(name=f"{name}_norm")(x)
+        # synchronized: under tf.distribute every replica normalises with the global batch's
+        # statistics, so all replicas (and workers) keep the same moving mean and variance.
+        x = layers.BatchNormalization(synchronized=True, name=f"{name}_norm")(x)
         x = layers.LeakyReLU(name=f"{name}_relu")(x)
         return layers.Dropout(dropout, seed=next(seeds), name=f"{name}_dropout")(x)
 
