@@ -1,8 +1,9 @@
 """course_lib: the supporting package of the course *Multi-task and meta-learning, hands-on with
 YouTube-8M*.
 
-Data flows one way: shards -> :mod:`course_lib.data` -> models -> :mod:`course_lib.metrics` -> the
-command line (``python -m course_lib --help``).
+Data flows one way: shards -> :mod:`course_lib.data` -> :mod:`course_lib.layers` ->
+:mod:`course_lib.models` -> :mod:`course_lib.project` and the command line (``python -m course_lib
+--help``), with :mod:`course_lib.metrics` beside; nothing imports upward.
 
 Submodules are imported on first use, so ``import course_lib`` is instant and does not load
 TensorFlow until a submodule that needs it is touched.
@@ -12,7 +13,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("cli", "data", "heads", "layers", "metrics", "models", "precision", "project", "settings", "sparsity")
+_SUBMODULES = ("callbacks", "cli", "data", "heads", "layers", "metrics", "models", "precision", "project", "settings", "sparsity")
 
 
 def __getattr__(name):
