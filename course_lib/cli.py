@@ -65,51 +65,58 @@ def _download(parser):
 
 @command("train", "train a model on YouTube-8M shards into a run folder (resumes)", "course_lib.project.train:main")
 def _train(parser):
+    from course_lib.project import options
+
+    default = options.TRAIN_DEFAULTS
     parser.add_argument("--out", required=True,
                         help="run folder, e.g. runs/fcn; an existing run resumes from its last checkpoint")
     parser.add_argument("--data", help="glob of training shards (default: settings.data_pattern('train'))")
     parser.add_argument("--validation-data",
                         help="glob of shards scored each epoch (default: settings.data_pattern('validate'))")
-    parser.add_argument("--model", default="fcn", help="a registered model (default fcn, the course demo's baseline)")
+    parser.add_argument("--model", default=default["model"],
+                        help=f"a registered model (default {default['model']}, the course demo's baseline; "
+                             "also vertical_heads)")
     parser.add_argument("--model-arg", action="append", metavar="NAME=VALUE",
                         help="a keyword argument of the model, repeatable, e.g. hidden_units=256")
-    parser.add_argument("--epochs", type=int, default=5, help="epochs in all, counting resumed ones (default 5)")
-    parser.add_argument("--batch-size", type=int, default=256, help="global batch size (default 256)")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's learning rate (default 0.001)")
-    parser.add_argument("--loss", default="binary_crossentropy",
-                        choices=("binary_crossentropy", "categorical_crossentropy"),
-                        help="default binary_crossentropy; categorical_crossentropy is what the course demo "
+    parser.add_argument("--epochs", type=int, default=default["epochs"],
+                        help=f"epochs in all, counting resumed ones (default {default['epochs']})")
+    parser.add_argument("--batch-size", type=int, default=default["batch_size"],
+                        help=f"global batch size (default {default['batch_size']})")
+    parser.add_argument("--learning-rate", type=float, default=default["learning_rate"],
+                        help=f"Adam's learning rate (default {default['learning_rate']})")
+    parser.add_argument("--loss", default=default["loss"], choices=options.LOSSES,
+                        help=f"default {default['loss']}; categorical_crossentropy is what the course demo "
                              "compiled, for comparison (bench/loss_choice.py)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds weights, dropout and data order (default 0)")
-    parser.add_argument("--strategy", default="default", choices=("default", "mirrored"),
-                        help="tf.distribute strategy (default: one device)")
+    parser.add_argument("--seed", type=int, default=default["seed"],
+                        help=f"seeds weights, dropout and data order (default {default['seed']})")
+    parser.add_argument("--strategy", default=default["strategy"], choices=options.STRATEGIES,
+                        help="tf.distribute strategy (default: one device; multiworker reads TF_CONFIG)")
     parser.add_argument("--cpu-devices", type=int, metavar="N",
                         help="split the CPU into N logical devices (--strategy mirrored without GPUs)")
     parser.add_argument("--mixed-precision", action="store_true",
-                        help="mixed_float16 compute, float32 variables and output")
+                        help="mixed_float16 compute, float32 variables and outputs")
     parser.add_argument("--jit", action="store_true", help="compile the train and test steps with XLA")
-    parser.add_argument("--keep-checkpoints", type=int, default=3,
-                        help="newest checkpoints kept in the run folder (default 3)")
+    parser.add_argument("--keep-checkpoints", type=int, default=default["keep_checkpoints"],
+                        help=f"newest checkpoints kept in the run folder (default {default['keep_checkpoints']})")
 
 
 @command("predict", "write a submission CSV (top 10 labels of every video) from a trained run",
          "course_lib.project.predict:main")
 def _predict(parser):
+    from course_lib.project.options import PREDICT_BATCH_SIZE
+
     parser.add_argument("--run", required=True, help="run folder written by train")
     parser.add_argument("--out", required=True, help="CSV to write, e.g. submission.csv (replaced atomically)")
     parser.add_argument("--data", help="glob of shards to predict (default: settings.data_pattern('validate'))")
     parser.add_argument("--checkpoint", help="a .keras checkpoint to use instead of the run's newest")
-    parser.add_argument("--batch-size", type=int, default=1024, help="videos per forward pass (default 1024)")
+    parser.add_argument("--batch-size", type=int, default=PREDICT_BATCH_SIZE,
+                        help=f"videos per forward pass (default {PREDICT_BATCH_SIZE})")
 
 
 @command("score", "check a submission CSV and print its MAP@10, GAP@20 and hit@1", "course_lib.project.score:main")
 def _score(parser):
     parser.add_argument("submission", help="the CSV written by predict (header VideoId,Label)")
     parser.add_argument("--data", help="glob of the shards it predicts (default: settings.data_pattern('validate'))")
-
-
-class UserError(Exception):
-    """An error caused by the input, printed as one line without a traceback."""
 
 
 def build_parser():
@@ -131,7 +138,7 @@ def main(argv=None):
     module, function = args._target.split(":")
     try:
         return getattr(importlib.import_module(module), function)(args) or 0
-    except (UserError, ValueError, OSError) as error:
+    except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

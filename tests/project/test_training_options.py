@@ -15,7 +15,7 @@ import pytest
 from course_lib import cli, metrics
 from course_lib.data import load_yt8m
 from course_lib.precision import dtype_policy
-from course_lib.project import run as runs
+from course_lib.project import runs
 from tests.project.conftest import train_args
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,12 +43,12 @@ def test_mixed_precision_with_jit(tiny_world, tmp_path):
 def test_jit_is_refused_on_logical_cpu_replicas(monkeypatch):
     import tensorflow as tf
 
-    from course_lib.project import train
+    from course_lib.project import distribute
 
     devices = {"GPU": [], "CPU": [SimpleNamespace(name=f"/device:CPU:{i}") for i in range(2)]}
     monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind: devices[kind])
     with pytest.raises(ValueError, match="--jit with --strategy mirrored needs GPUs"):
-        train._strategy("mirrored", jit=True)
+        distribute.make_strategy("mirrored", jit=True)
 
 
 @pytest.mark.filterwarnings("ignore:Your input ran out of data")
