@@ -94,7 +94,7 @@ def fit_from(model, initial_weights, X, Y, *, epochs, batch_size, callbacks=(), 
     Returns:
         The ``keras.callbacks.History`` of the run.
     """
-    if model.optimizer is None:
+    if getattr(model, "optimizer", None) is None:
         raise ValueError("model must be compiled before fit_from. Received: a model without an optimizer")
     model.set_weights(initial_weights)
     _reset_optimizer(model.optimizer)

@@ -48,9 +48,9 @@ def load_arrays(split_or_pattern, videos, *, batch_size=500, num_classes=spec.NU
 
     Example:
 
-    >>> X, Y = load_arrays("train", videos=700)
+    >>> X, Y = load_arrays("train", videos=100)
     >>> X.shape, Y.shape, X.dtype.name
-    ((700, 1152), (700, 3862), 'float32')
+    ((100, 1152), (100, 3862), 'float32')
     """
     for name, value in (("videos", videos), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
