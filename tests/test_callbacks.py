@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from course_lib import callbacks, sparsity
+from course_lib.precision import dtype_policy
 from course_lib.callbacks import ProximalCallback
 from course_lib.regularizers import GroupLasso
 from tests.toy_models import small_model, tiny_regression
@@ -66,16 +67,12 @@ def test_callback_reads_the_learning_rate_of_the_step_just_taken():
 
 def test_callback_l1_penalty_and_xla_and_mixed_precision():
     X, y = tiny_regression()
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
+    with dtype_policy("mixed_float16"):
         model = small_model()
         model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", jit_compile=True)
         assert model.jit_compile
         model.fit(X, y, batch_size=16, epochs=3, verbose=0,
                   callbacks=[ProximalCallback(["shared"], 0.5, penalty="l1")])
-    finally:
-        keras.config.set_dtype_policy(policy)
     kernel = model.get_layer("shared").kernel.numpy()
     assert np.all(np.isfinite(kernel)) and np.sum(kernel == 0) > kernel.size // 2
 

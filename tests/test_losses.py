@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from course_lib import losses
+from course_lib.precision import dtype_policy
 from course_lib.losses import SummedBinaryCrossentropy
 
 rng = np.random.default_rng(0)
@@ -33,9 +34,7 @@ def test_from_logits():
 
 
 def test_under_mixed_float16():
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
+    with dtype_policy("mixed_float16"):
         inputs = keras.Input((8,))
         outputs = keras.layers.Dense(40, activation="sigmoid", dtype="mixed_float16")(inputs)
         model = keras.Model(inputs, outputs)
@@ -45,8 +44,6 @@ def test_under_mixed_float16():
         assert np.all(np.isfinite(history.history["loss"]))
         half = SummedBinaryCrossentropy()(Y, P.astype("float16"))
         assert float(half) == pytest.approx(by_hand(Y, P), rel=1e-2)
-    finally:
-        keras.config.set_dtype_policy(policy)
 
 
 def test_serialisation_round_trip(tmp_path):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from course_lib import regularizers
+from course_lib.precision import dtype_policy
 from course_lib.regularizers import GroupLasso
 from tests.toy_models import small_model, tiny_regression
 
@@ -57,17 +58,13 @@ def test_group_lasso_trains_under_xla():
 
 def test_group_lasso_under_mixed_float16():
     X, y = tiny_regression()
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
+    with dtype_policy("mixed_float16"):
         model = small_model(regularizer=GroupLasso(0.01))
         model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
         history = model.fit(X, y, batch_size=16, epochs=2, verbose=0)
         assert model.get_layer("shared").compute_dtype == "float16"
         assert np.all(np.isfinite(history.history["loss"]))
         assert model.losses[0].dtype == "float32"  # the penalty is computed on the float32 kernel
-    finally:
-        keras.config.set_dtype_policy(policy)
 
 
 def test_docstring_examples():
