@@ -53,6 +53,9 @@ def mann_part(images, parts, args):
             model.fit(data, steps_per_epoch=250, epochs=1, verbose=0)
             steps += 250
             val = model.evaluate(*valid, batch_size=500, verbose=0, return_dict=True)["accuracy"]
+            if args.progress:
+                print(f"    K={shots} N={ways} step {steps}: val_acc {val:.3f}, {time.perf_counter() - start:.0f} s",
+                      flush=True)
             if val >= target + 0.02:
                 break
         logits = model.predict({"images": test[0], "labels": test[1]}, batch_size=500, verbose=0)[:, -1]
@@ -112,6 +115,7 @@ def main(argv=None):
     parser.add_argument("--max-steps", type=int, default=20000, help="MANN: most training steps per setting")
     parser.add_argument("--protonet-steps", type=int, default=1000)
     parser.add_argument("--maml-steps", type=int, default=20000)
+    parser.add_argument("--progress", action="store_true", help="MANN: print the validation accuracy every 250 steps")
     args = parser.parse_args(argv)
     parts_to_run = set(args.only.split(","))
     unknown = parts_to_run - {"mann", "protonet", "maml"}

@@ -11,7 +11,7 @@ import tensorflow as tf
 from course_lib.meta import episodes, glyphs, mann, maml, protonet
 
 
-@pytest.mark.parametrize("name", ["glyphs", "episodes", "mann", "protonet", "maml"])
+@pytest.mark.parametrize("name", ["glyphs", "episodes", "mann", "protonet", "maml", "yt8m"])
 def test_docstring_examples(name):
     module = importlib.import_module(f"course_lib.meta.{name}")
     result = doctest.testmod(module, extraglobs={"np": np}, optionflags=doctest.NORMALIZE_WHITESPACE)
@@ -238,3 +238,29 @@ def test_maml_trains_with_fit_second_and_first_order():
     assert clone.hidden_units == (8, 8) and clone.first_order
     with pytest.raises(ValueError, match="inner_steps"):
         maml.MAML(inner_steps=-1)
+
+
+# ---- YouTube-8M label episodes ------------------------------------------------------------------
+
+
+def test_label_episodes_use_exclusive_videos_and_disjoint_labels():
+    from course_lib.meta import yt8m
+
+    rng = np.random.default_rng(0)
+    labels = rng.random((600, 12)) < 0.25  # multi-label: many videos carry several labels
+    features = np.arange(600, dtype=np.float32)[:, None] * np.ones((1, 3), np.float32)
+    split = yt8m.split_labels(labels, min_videos=20, test_fraction=0.5, seed=0)
+    assert not set(split["train"]) & set(split["test"])
+    sampler = yt8m.LabelEpisodeSampler(features, labels, split["train"], 3, 2, num_queries=2, seed=0)
+    episode = sampler.sample(10)
+    assert episode["support"].shape == (10, 6, 3) and episode["query"].shape == (10, 6, 3)
+    for b in range(10):
+        chosen = episode["classes"][b]
+        assert set(chosen) <= set(split["train"])
+        for part in ("support", "query"):
+            videos = episode[part][b, :, 0].astype(int)
+            carried = labels[videos][:, chosen]
+            assert (carried.sum(axis=1) == 1).all(), "an example carries exactly one of the episode's labels"
+            np.testing.assert_array_equal(carried.argmax(axis=1), episode[f"{part}_labels"][b])
+    accuracy = yt8m.nearest_mean_accuracy(episode)
+    assert accuracy.shape == (10,) and ((0 <= accuracy) & (accuracy <= 1)).all()
