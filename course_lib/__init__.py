@@ -12,7 +12,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("cli", "data", "heads", "metrics", "models", "project", "settings", "sparsity")
+_SUBMODULES = ("cli", "data", "heads", "layers", "metrics", "models", "precision", "project", "settings", "sparsity")
 
 
 def __getattr__(name):

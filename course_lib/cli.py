@@ -1,7 +1,7 @@
 """The course's command line: ``python -m course_lib COMMAND ...`` (``--help`` on each).
 
 This module only defines arguments; each command's work lives in the module that owns the idea
-(``course_lib.data.synthetic``, ``course_lib.data.inspect``, ...) and is imported when the command
+(``course_lib.data.synthetic``, ``course_lib.data.summary``, ...) and is imported when the command
 runs, so ``--help`` is instant. Errors the user can fix (a bad path, a corrupt shard, a malformed
 file) are printed as one line naming what is wrong, exit status 2; never a bare traceback.
 """
@@ -32,7 +32,7 @@ def _synth(parser):
     parser.add_argument("--validate-fraction", type=float, default=0.2, help="share of validate videos (default 0.2)")
 
 
-@command("inspect", "summarise shards: videos, labels, verticals, feature statistics", "course_lib.data.inspect:main")
+@command("inspect", "summarise shards: videos, labels, verticals, feature statistics", "course_lib.data.summary:main")
 def _inspect(parser):
     parser.add_argument("pattern", nargs="+", help="glob(s) of TFRecord shards, e.g. 'data/sample/train*.tfrecord'")
     parser.add_argument("--top", type=int, default=10, help="how many of the most frequent labels to list (default 10)")

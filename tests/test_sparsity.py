@@ -13,6 +13,7 @@ from scipy import optimize
 from sklearn import linear_model
 
 from course_lib import sparsity as sp
+from course_lib.precision import dtype_policy
 
 finite = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
 
@@ -298,17 +299,13 @@ def test_group_lasso_trains_under_xla():
 
 def test_group_lasso_under_mixed_float16():
     X, y = tiny_regression()
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
+    with dtype_policy("mixed_float16"):
         model = small_model(regularizer=sp.GroupLasso(0.01))
         model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
         history = model.fit(X, y, batch_size=16, epochs=2, verbose=0)
         assert model.get_layer("shared").compute_dtype == "float16"
         assert np.all(np.isfinite(history.history["loss"]))
         assert model.losses[0].dtype == "float32"  # the penalty is computed on the float32 kernel
-    finally:
-        keras.config.set_dtype_policy(policy)
 
 
 # --- Keras: ProximalCallback -------------------------------------------------------------------
@@ -367,16 +364,12 @@ def test_callback_reads_the_learning_rate_of_the_step_just_taken():
 
 def test_callback_l1_penalty_and_xla_and_mixed_precision():
     X, y = tiny_regression()
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
+    with dtype_policy("mixed_float16"):
         model = small_model()
         model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", jit_compile=True)
         assert model.jit_compile
         model.fit(X, y, batch_size=16, epochs=3, verbose=0,
                   callbacks=[sp.ProximalCallback(["shared"], 0.5, penalty="l1")])
-    finally:
-        keras.config.set_dtype_policy(policy)
     kernel = model.get_layer("shared").kernel.numpy()
     assert np.all(np.isfinite(kernel)) and np.sum(kernel == 0) > kernel.size // 2
 

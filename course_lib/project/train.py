@@ -27,6 +27,7 @@ import tensorflow as tf
 from course_lib import settings
 from course_lib.data import load_yt8m
 from course_lib.models import build_model, model_arguments
+from course_lib.precision import dtype_policy
 from course_lib.project import run as runs
 
 LOSSES = ("binary_crossentropy", "categorical_crossentropy")
@@ -142,10 +143,7 @@ def train(
     build_args = dict(model_args)
     if "seed" in model_arguments(model):
         build_args.setdefault("seed", seed)
-    previous_policy = keras.config.dtype_policy()
-    if mixed_precision:
-        keras.config.set_dtype_policy("mixed_float16")
-    try:
+    with dtype_policy("mixed_float16" if mixed_precision else "float32"):
         with _strategy(strategy, jit).scope():
             net = build_model(model, **build_args)
             net.compile(
@@ -175,8 +173,6 @@ def train(
                 callbacks=callbacks,
                 verbose=verbose,
             )
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
 
 
 def _restore(net, checkpoint, same_optimizer):

@@ -7,6 +7,7 @@ import pytest
 from course_lib import models
 from course_lib.data import spec
 from course_lib.models import registry
+from course_lib.precision import dtype_policy
 
 SMALL = {"hidden_units": 16}
 
@@ -85,12 +86,8 @@ def test_fcn_saves_and_loads_in_safe_mode(tmp_path):
 
 
 def test_fcn_mixed_float16_keeps_a_float32_output():
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
+    with dtype_policy("mixed_float16"):
         model = models.build_model("fcn", **SMALL)
-    finally:
-        keras.config.set_dtype_policy(previous)
     assert model.get_layer("joint_dense").compute_dtype == "float16"
     assert model.get_layer("labels").compute_dtype == "float32"
     assert model(features(), training=False).dtype == "float32"
