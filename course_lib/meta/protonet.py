@@ -14,6 +14,8 @@ mean over the query only. Implementations that build the prototypes by reshaping
 embedding tensor, or that average the loss over support-sized axes, are silently wrong when K != Q.
 """
 
+import copy
+
 import keras
 import tensorflow as tf
 from keras import layers, ops
@@ -26,7 +28,9 @@ def prototype_logits(support, support_labels, query, num_ways):
         support: ``(B, S, D)`` support embeddings. support_labels: ``(B, S)`` ints in [0, N).
         query: ``(B, M, D)`` query embeddings (M need not equal S). num_ways: N.
     """
-    one_hot = ops.one_hot(ops.cast(support_labels, "int32"), num_ways, dtype=support.dtype)  # (B, S, N)
+    # float32 distances, also under mixed_float16: squared distances overflow float16 quickly.
+    support, query = ops.cast(support, "float32"), ops.cast(query, "float32")
+    one_hot = ops.one_hot(ops.cast(support_labels, "int32"), num_ways, dtype="float32")  # (B, S, N)
     counts = ops.sum(one_hot, axis=1)[..., None]  # (B, N, 1)
     prototypes = ops.einsum("bsn,bsd->bnd", one_hot, support) / ops.maximum(counts, 1)
     distances = (ops.sum(query**2, -1)[..., None] - 2 * ops.einsum("bmd,bnd->bmn", query, prototypes)
@@ -44,23 +48,24 @@ def prototypical_loss(support, support_labels, query, query_labels, num_ways):
 
 def conv_encoder(filters=64, blocks=4, seed=0, input_shape=(28, 28)):
     """Snell et al.'s encoder: ``blocks`` x [3x3 conv(filters), batch norm, ReLU, 2x2 max-pool], flattened."""
-    inputs = keras.Input(input_shape)
-    x = layers.Reshape(input_shape + (1,))(inputs)
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Reshape(input_shape + (1,), name="channel")(inputs)
     for b in range(blocks):
-        x = layers.Conv2D(filters, 3, padding="same", kernel_initializer=keras.initializers.HeNormal(seed=seed + b))(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.MaxPooling2D(2)(layers.ReLU()(x))
-    return keras.Model(inputs, layers.Flatten()(x), name="conv_encoder")
+        x = layers.Conv2D(filters, 3, padding="same", kernel_initializer=keras.initializers.HeNormal(seed=seed + b),
+                          name=f"conv_{b}")(x)
+        x = layers.BatchNormalization(name=f"norm_{b}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool_{b}")(layers.ReLU(name=f"relu_{b}")(x))
+    return keras.Model(inputs, layers.Flatten(name="flatten")(x), name="conv_encoder")
 
 
 def mlp_encoder(input_size, units=(256, 128), seed=0):
     """A small MLP encoder (Dense + ReLU, the last layer linear), e.g. over YouTube-8M's 1,152 features."""
-    inputs = keras.Input((input_size,))
+    inputs = keras.Input((input_size,), name="features")
     x = inputs
     for i, width in enumerate(units):
-        x = layers.Dense(width, kernel_initializer=keras.initializers.HeNormal(seed=seed + i))(x)
+        x = layers.Dense(width, kernel_initializer=keras.initializers.HeNormal(seed=seed + i), name=f"dense_{i}")(x)
         if i < len(units) - 1:
-            x = layers.ReLU()(x)
+            x = layers.ReLU(name=f"relu_{i}")(x)
     return keras.Model(inputs, x, name="mlp_encoder")
 
 
@@ -140,7 +145,7 @@ class PrototypicalNetwork(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        config = copy.deepcopy(config)  # deserialising consumes the nested config
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
         return cls(**config)
 

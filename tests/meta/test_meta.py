@@ -264,3 +264,21 @@ def test_label_episodes_use_exclusive_videos_and_disjoint_labels():
             np.testing.assert_array_equal(carried.argmax(axis=1), episode[f"{part}_labels"][b])
     accuracy = yt8m.nearest_mean_accuracy(episode)
     assert accuracy.shape == (10,) and ((0 <= accuracy) & (accuracy <= 1)).all()
+
+
+# ---- the shared layer check ---------------------------------------------------------------------
+
+
+def test_models_pass_the_shared_layer_check():
+    from tests.layers.check import check_layer
+
+    rng = np.random.default_rng(0)
+    episode = {"images": rng.random((2, 2, 2, 6)).astype("float32"),
+               "labels": np.tile(np.eye(2, dtype="float32"), (2, 2, 1, 1))}
+    check_layer(lambda: mann.MANN(num_ways=2, units=8, seed=1), episode)
+    tasks = maml.sinusoid_tasks(2)
+    check_layer(lambda: maml.MAML(hidden_units=(8, 8), seed=1),
+                {k: tasks[k] for k in ("support_x", "support_y", "query_x")})
+    check_layer(lambda: protonet.PrototypicalNetwork(protonet.mlp_encoder(4, (8,), seed=1), num_ways=2),
+                {"support": rng.random((2, 2, 4)).astype("float32"), "support_labels": np.array([[0, 1], [1, 0]]),
+                 "query": rng.random((2, 3, 4)).astype("float32")}, mixed_dtype="float32")
