@@ -41,6 +41,8 @@ def mann_part(images, parts, args):
     print("MANN (CS330 homework 1), meta-batch 32, Adam 1e-3, 500 validation / 1000 test episodes")
     print("  K  N  target  steps  val_acc  test_acc (95% CI)   minutes")
     for (shots, ways), target in TARGETS.items():
+        if args.settings and f"{shots},{ways}" not in args.settings.split(";"):
+            continue
         keras.utils.set_random_seed(0)
         train = episodes.EpisodeSampler(images[parts["train"]], ways, shots, seed=0)
         valid = episodes.mann_inputs(episodes.EpisodeSampler(images[parts["validation"]], ways, shots).fixed(500), ways)
@@ -115,6 +117,7 @@ def main(argv=None):
     parser.add_argument("--max-steps", type=int, default=20000, help="MANN: most training steps per setting")
     parser.add_argument("--protonet-steps", type=int, default=1000)
     parser.add_argument("--maml-steps", type=int, default=20000)
+    parser.add_argument("--settings", default="", help='MANN: only these "K,N" settings, e.g. "1,2;1,4"')
     parser.add_argument("--progress", action="store_true", help="MANN: print the validation accuracy every 250 steps")
     args = parser.parse_args(argv)
     parts_to_run = set(args.only.split(","))
