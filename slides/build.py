@@ -90,6 +90,12 @@ def fetch(name):
     return tarball
 
 
+def _kept(member, keep):
+    """Whether tar member ``package/PATH`` is one of the ``keep`` files or inside a kept folder."""
+    path = member.split("/", 1)[-1]
+    return any(path == item or path.startswith(item + "/") for item in keep)
+
+
 def install_assets(out):
     """Copy the kept files of every package, and the course theme, into ``out/_assets``."""
     assets = out / "_assets"
@@ -97,16 +103,10 @@ def install_assets(out):
     try:
         for name, (_, _, keep) in PACKAGES.items():
             with tarfile.open(fetch(name)) as archive:
-                archive.extractall(staging / ".unpacked" / name, filter="data")
-            package = staging / ".unpacked" / name / "package"
-            for item in keep:
-                source, target = package / item, staging / name / item
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if source.is_dir():
-                    shutil.copytree(source, target)
-                else:
-                    shutil.copy2(source, target)
-        shutil.rmtree(staging / ".unpacked")
+                members = [m for m in archive.getmembers() if _kept(m.name, keep)]
+                for member in members:
+                    member.name = member.name.split("/", 1)[1]  # drop npm's "package/"
+                archive.extractall(staging / name, members=members, filter="data")
         shutil.copy2(HERE / "theme" / "course.css", staging / "reveal.js" / "dist" / "theme")
         staging.chmod(0o755)  # mkdtemp makes it private
         if assets.exists():
