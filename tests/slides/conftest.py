@@ -108,6 +108,9 @@ def jupyterlab(tmp_path_factory):
     settings.mkdir(parents=True)
     # Every cell stays in the page (no virtual scrolling), so the test sees every output.
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    apputils = home / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    apputils.mkdir(parents=True)
+    (apputils / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     env = dict(
         os.environ,
         COURSE_HOME=str(home),
