@@ -26,6 +26,10 @@ RUN_FINISHED = """() => {
     && !prompts.some(p => p.textContent.includes('*'));
 }"""
 
+PRESENT = "() => document.querySelectorAll('.slides > section')[{index}].classList.contains('present')"
+MATHJAX_IDLE = """() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0
+  && !MathJax.Hub.queue.running"""
+
 TEXT_OUTSIDE_CODE = """() => {
   const walker = document.createTreeWalker(document.querySelector('.slides'), NodeFilter.SHOW_TEXT);
   const parts = [];
@@ -100,24 +104,27 @@ def test_deck_renders_maths_offline_and_moves_on(built_decks, page):
     page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
     page.goto((built_decks / "02_map_at_k_by_hand.slides.html").as_uri())
     page.wait_for_selector(".reveal.ready", timeout=30_000)
-    page.wait_for_function(
-        "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
-        " && !MathJax.Hub.queue.running", timeout=60_000,
-    )
+    page.wait_for_function(MATHJAX_IDLE, timeout=60_000)
     assert page.locator(".MathJax_CHTML").count() > 10, "MathJax rendered no (or hardly any) maths"
     assert not page.locator(".MathJax_CHTML_Error, .MathJax_Error, merror").count(), "TeX errors"
     raw = re.findall(r"\$[^$\s][^$]*\$", page.evaluate(TEXT_OUTSIDE_CODE))
     assert not raw, f"raw TeX left in the deck: {raw[:3]}"
 
     page.evaluate("location.hash = '#/2'")  # the key equation
-    page.wait_for_function("() => location.hash === '#/2'")
+    page.wait_for_function(PRESENT.format(index=2))
+    # On every slide change the template re-typesets the new slide: wait until it is done.
+    page.wait_for_function(MATHJAX_IDLE, timeout=30_000)
+    maths = page.locator(".slides > section.present .MathJax_CHTML").first
+    maths.wait_for(state="visible", timeout=10_000)
+    assert maths.bounding_box()["width"] > 50, "the key equation is not on screen"
     page.screenshot(path=str(SHOTS / "deck_02_equation.png"))
     present = "() => document.querySelector('.slides > section.present').textContent.trim().slice(0, 40)"
-    assert page.locator(".slides > section.present .MathJax_CHTML").count() > 0, "equation slide"
     equation_slide = page.evaluate(present)
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => location.hash === '#/3'", timeout=10_000)
+    page.wait_for_function(PRESENT.format(index=3))
     assert page.evaluate(present) != equation_slide, "ArrowRight did not show another slide"
+    page.wait_for_function(MATHJAX_IDLE, timeout=30_000)
     page.screenshot(path=str(SHOTS / "deck_02_next.png"))
 
     assert page.locator("aside.notes").count() > 0, "no speaker notes in the deck"
