@@ -117,43 +117,49 @@ def install_assets(out):
     return assets
 
 
-def nbconvert(args):
-    """Run ``jupyter nbconvert`` with ``args``; raise BuildError naming the failure."""
-    command = [sys.executable, "-m", "nbconvert", *args]
-    done = subprocess.run(command)
-    if done.returncode != 0:
-        raise BuildError(f"nbconvert failed (exit {done.returncode}): {' '.join(command)}")
+def nbconvert(args, out):
+    """Run ``jupyter nbconvert`` with ``args`` into a staging folder, then move the pages into
+    ``out`` (a failed build leaves the previous pages whole); raise BuildError on failure."""
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=".pages-"))
+    try:
+        command = [sys.executable, "-m", "nbconvert", *args, f"--output-dir={staging}"]
+        done = subprocess.run(command)
+        if done.returncode != 0:
+            raise BuildError(f"nbconvert failed (exit {done.returncode}): {' '.join(command)}")
+        for page in staging.iterdir():
+            page.replace(out / page.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
-def common_flags(out):
+def common_flags():
     """nbconvert flags shared by decks and hand-outs: our templates, local MathJax and require.js."""
     return [
         f"--TemplateExporter.extra_template_basedirs={HERE / 'templates'}",
         f"--HTMLExporter.mathjax_url={MATHJAX_URL}",
         "--HTMLExporter.require_js_url=_assets/requirejs/require.js",
         "--HTMLExporter.jquery_url=_assets/jquery/dist/jquery.min.js",
-        f"--output-dir={out}",
     ]
 
 
 def build_decks(notebooks, out):
     """Write ``out/NAME.slides.html`` for every notebook, from its committed outputs."""
     nbconvert([
-        "--to", "slides", "--template", "course_reveal", *common_flags(out),
+        "--to", "slides", "--template", "course_reveal", *common_flags(),
         "--SlidesExporter.reveal_url_prefix=_assets/reveal.js",
         "--SlidesExporter.reveal_theme=course",
         "--SlidesExporter.reveal_transition=none",
         "--SlidesExporter.reveal_number=c/t",
         "--SlidesExporter.reveal_scroll=True",
         *map(str, notebooks),
-    ])
+    ], out)
 
 
 def build_handouts(notebooks, out, execute):
     """Write ``out/NAME.html`` for every notebook, executing it first if ``execute``."""
     flags = ["--execute"] if execute else []
-    nbconvert(["--to", "html", "--template", "course_lab", *common_flags(out), *flags,
-               *map(str, notebooks)])
+    nbconvert(["--to", "html", "--template", "course_lab", *common_flags(), *flags,
+               *map(str, notebooks)], out)
 
 
 def main(argv=None):
