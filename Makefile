@@ -1,13 +1,14 @@
 # make lab     set up .venv, generate the embedded sample data, start JupyterLab on notebooks/
 # make test    set up, then every unit test and nbval over every notebook
-# make course  set up, then execute every notebook headless into build/*.html
+# make course  set up, then execute every notebook headless into build/*.html (maths offline)
+# make slides  one offline reveal.js deck per notebook into build/slides/ (see slides/README.md)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := data/sample/SYNTHETIC.json
 
-.PHONY: lab test course sample clean execute
+.PHONY: lab test course slides sample clean execute
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +30,13 @@ lab: $(SAMPLE)
 test: $(SAMPLE)
 	$(BIN)/python -m pytest
 
+# Both fetch reveal.js, MathJax, require.js and jQuery from the npm registry once (cached in
+# build/_npm/) and copy them beside the pages, so the pages open from file:// with no network.
 course: $(SAMPLE)
-	mkdir -p build
-	$(BIN)/jupyter nbconvert --to html --execute --output-dir build notebooks/*.ipynb
+	$(BIN)/python slides/build.py handouts --execute --out build notebooks/*.ipynb
+
+slides: $(STAMP)
+	$(BIN)/python slides/build.py decks --out build/slides notebooks/*.ipynb
 
 clean:
 	rm -rf build .pytest_cache

@@ -23,5 +23,6 @@ def test_environment_yml_matches_pyproject():
     for line in text[text.index("dependencies:") :].splitlines():
         item = re.match(r"^  - ([A-Za-z0-9_.-]+)(.*)$", line)
         if item and item.group(1) not in ("python", "pip"):
-            conda[item.group(1).lower()] = item.group(2).replace(" ", "")
+            # conda-forge spells some names with "_" (jupyterlab_rise) where PyPI normalises to "-"
+            conda[item.group(1).lower().replace("_", "-")] = item.group(2).replace(" ", "")
     assert conda == pip
