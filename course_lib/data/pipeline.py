@@ -135,7 +135,8 @@ def load_yt8m(
 
     Example:
 
-    >>> dataset = load_yt8m(course_lib.settings.data_pattern("train"), batch_size=32)
+    >>> from course_lib import settings
+    >>> dataset = load_yt8m(settings.data_pattern("train"), batch_size=32)
     >>> features, labels = next(iter(dataset))
     >>> labels.shape
     TensorShape([32, 3862])

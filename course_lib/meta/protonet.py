@@ -87,6 +87,7 @@ class PrototypicalNetwork(keras.Model):
 
     Example:
 
+    >>> import numpy as np
     >>> net = PrototypicalNetwork(mlp_encoder(4, units=(8,)), num_ways=2)
     >>> net({"support": np.zeros((3, 2, 4)), "support_labels": np.array([[0, 1]] * 3),
     ...      "query": np.zeros((3, 5, 4))}).shape
