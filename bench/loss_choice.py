@@ -43,13 +43,13 @@ def saturation(run, pattern):
 
     from course_lib import metrics
     from course_lib.data import load_yt8m
-    from course_lib.project.run import load_model
+    from course_lib.project.runs import load_model
 
     model = load_model(run)
     evaluator = metrics.TopKEvaluator(k=10, map_k=10)
     counts = []
     for features, labels in load_yt8m(pattern, 512):
-        probabilities = np.asarray(model({k: features[k] for k in ("mean_rgb", "mean_audio")}, training=False))
+        probabilities = np.asarray(model({k: features[k] for k in ("mean_rgb", "mean_audio")}, training=False)["labels"])
         counts.append((probabilities == 1.0).sum(axis=1))
         reversed_top = np.argsort(probabilities, axis=1, kind="stable")[:, ::-1][:, :10]
         evaluator.update_top_k(labels.numpy(), reversed_top)

@@ -1,10 +1,10 @@
-"""Per-vertical heads: one sigmoid head per label group, and the column maps between head order and
-label ids.
+"""The column maps between head order and label ids, in NumPy (no TensorFlow).
 
 Taught in notebook 03, part 5 (the first multi-head network of the course). A multi-task model
 with one head per topic vertical outputs the label groups one after another (all the labels of
 the first vertical, then the second, ...); labels, metrics and submissions index labels by id.
-These functions convert between the two orders::
+These functions convert arrays between the two orders (inside a model, the Keras layers
+:class:`course_lib.layers.VerticalHeads` and :class:`course_lib.layers.LabelOrder` do it)::
 
     order = head_order(groups)          # label id of every concatenated head column
     y_heads = to_head_order(y, groups)  # (N, C) labels by id  -> (N, sum |group|) head columns
@@ -16,7 +16,7 @@ These functions convert between the two orders::
 
 import numpy as np
 
-__all__ = ["head_order", "to_head_order", "to_label_order", "vertical_heads"]
+__all__ = ["head_order", "to_head_order", "to_label_order"]
 
 
 def head_order(groups, num_classes=None):
@@ -82,31 +82,3 @@ def to_label_order(scores, groups, num_classes=None, fill=0.0):
     out[:, order] = scores
     return out
 
-
-def vertical_heads(x, groups, activation="sigmoid", seed=0, name="heads"):
-    """One ``Dense`` head per group on the shared representation ``x``, concatenated.
-
-    Each head ``name`` gets ``len(ids)`` units and its own initializer seed (``seed + i``: a
-    seeded Keras initializer repeats its values, so one shared instance would start every head
-    identical). The output columns are in :func:`head_order`; use :func:`to_head_order` on the
-    labels and :func:`to_label_order` on the predictions.
-
-    Args:
-        x: a Keras tensor ``(batch, units)``.
-        groups: mapping ``{name: label ids}``; the names become layer names.
-        activation: of every head (default ``"sigmoid"``: independent yes/no per label).
-        seed: first initializer seed.
-        name: name of the ``Concatenate`` layer.
-
-    Returns:
-        A Keras tensor ``(batch, sum of group sizes)``.
-    """
-    import keras
-
-    head_order(groups)  # validates
-    heads = [
-        keras.layers.Dense(len(ids), activation=activation, name=group,
-                           kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i))(x)
-        for i, (group, ids) in enumerate(dict(groups).items())
-    ]
-    return keras.layers.Concatenate(name=name)(heads) if len(heads) > 1 else heads[0]

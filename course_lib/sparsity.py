@@ -1,8 +1,6 @@
-"""Sparsity: proximal operators, lasso solvers and exact-zero training in Keras.
+"""Sparsity in NumPy: proximal operators, the lasso and the multi-task lasso, solved exactly.
 
-Taught in notebook 03 (``notebooks/03_lasso_sparsity.ipynb``). Two halves:
-
-NumPy (the convex problems, solved exactly)::
+Taught in notebook 03 (``notebooks/03_lasso_sparsity.ipynb``), parts 2 and 3::
 
     soft_threshold(x, t)          prox of t*||.||_1:           sign(x) * max(|x| - t, 0)
     block_soft_threshold(W, t)    prox of t*sum_j ||W_j||_2:   W_j * max(1 - t / ||W_j||_2, 0), row-wise
@@ -12,28 +10,26 @@ NumPy (the convex problems, solved exactly)::
     lasso_path(X, y)              the lasso on a decreasing grid of alphas, warm-started
     alpha_max(X, y)               the smallest alpha whose solution is all zeros
 
+Both solvers are one block coordinate descent (:func:`_block_coordinate_descent`) stopped by one
+duality gap (:func:`_duality_gap`): the lasso is its one-task case, where a block soft-threshold
+of a single coefficient is a soft-threshold.
+
 The objectives are scikit-learn's ``Lasso`` and ``MultiTaskLasso`` with ``fit_intercept=False``
 (centre ``X`` and ``y`` first if you want an intercept), and the coefficients come back in the
 shape of their ``coef_``: ``(d,)`` for one target, ``(T, d)`` for ``T`` targets. So the seed's task
 matrix ``A`` (d x T, one column per task, one row per feature) is ``coef.T``.
 
-Keras (the same penalty inside a network)::
-
-    GroupLasso(factor)            regulariser factor * sum_i ||kernel[i, :]||_2 (rows = inputs)
-    ProximalCallback(layers, strength)
-                                  after every train step, kernel <- prox_{lr*strength}(kernel)
-
-A (sub)gradient step on ``GroupLasso`` moves a row towards zero but almost never lands on it; the
-proximal step sets every row whose norm is below ``lr * strength`` to exactly zero.
+NumPy only: importing this module loads no TensorFlow. The same penalty inside a Keras network is
+:class:`course_lib.regularizers.GroupLasso`; its proximal step, on a kernel in ``keras.ops``, is
+:func:`course_lib.ops.block_soft_threshold`, applied after every step by
+:class:`course_lib.callbacks.ProximalCallback` (notebook 03, part 5).
 """
 
-import keras
+import math
+
 import numpy as np
-from keras import ops
 
 __all__ = [
-    "GroupLasso",
-    "ProximalCallback",
     "alpha_max",
     "block_soft_threshold",
     "group_norm",
@@ -179,7 +175,7 @@ def group_norm(W, q=2):
 
 
 # --------------------------------------------------------------------------------------------
-# Solvers
+# Solvers: one block coordinate descent, one duality gap
 # --------------------------------------------------------------------------------------------
 
 
@@ -200,50 +196,76 @@ def alpha_max(X, y, multitask=False):
     return float(np.max(scores)) if y.ndim == 1 else np.max(scores, axis=0)
 
 
-def _lasso_gap(X, y, w, r, alpha):
-    """Duality gap of 1/(2n)||y - Xw||^2 + alpha ||w||_1 at w (r = y - Xw)."""
-    n = X.shape[0]
-    dual_norm = np.max(np.abs(X.T @ r)) if X.shape[1] else 0.0
-    scale = min(1.0, n * alpha / dual_norm) if dual_norm > 0 else 1.0
-    u = scale * r  # dual feasible: ||X^T u||_inf <= n alpha
-    primal = 0.5 * (r @ r) / n + alpha * np.sum(np.abs(w))
-    dual = (u @ y - 0.5 * (u @ u)) / n
-    return primal - dual, primal
+def _duality_gap(X, Y, W, R, alpha):
+    """Duality gap of ``1/(2n)||Y - XW||_F^2 + alpha sum_j ||W_j||_2`` at ``W``, ``R = Y - XW``.
 
-
-def _multitask_gap(X, Y, W, R, alpha):
-    """Duality gap of 1/(2n)||Y - XW||_F^2 + alpha sum_j ||W_j||_2 at W (d x T), R = Y - XW."""
+    ``W`` is ``(d, T)`` with ``Y`` and ``R`` ``(n, T)``, or ``(d,)`` with ``(n,)``: the lasso,
+    where ``||W_j||_2 = |w_j|``. The dual point is the residual scaled into the dual feasible set
+    ``max_j ||X_j^T U||_2 <= n alpha``.
+    """
     n = X.shape[0]
+    W, Y, R = W.reshape(len(W), -1), Y.reshape(n, -1), R.reshape(n, -1)
     dual_norm = np.max(np.linalg.norm(X.T @ R, axis=1))
     scale = min(1.0, n * alpha / dual_norm) if dual_norm > 0 else 1.0
     U = scale * R
     primal = 0.5 * np.sum(R * R) / n + alpha * np.sum(np.linalg.norm(W, axis=1))
     dual = (np.sum(U * Y) - 0.5 * np.sum(U * U)) / n
-    return primal - dual, primal
+    return float(primal - dual)
 
 
-def _cd_lasso(X, y, alpha, tol, max_iter, w0):
+def _block_coordinate_descent(X, Y, alpha, tol, max_iter, W):
+    """Minimise ``1/(2n)||Y - XW||_F^2 + alpha sum_j ||W_j||_2`` over ``W``, in place.
+
+    ``W`` of shape ``(d, T)`` (``Y`` ``(n, T)``): the multi-task lasso, a block ``W_j`` of ``T``
+    coefficients per feature. ``W`` of shape ``(d,)`` (``Y`` ``(n,)``): the lasso, the same steps
+    with a block of one (kept a scalar, so the one-task case runs at scalar speed). Each step
+    solves for one block exactly, a block soft-threshold:
+    ``W_j <- BST_alpha(x_j^T R_j / n) / (||x_j||^2 / n)``, ``R_j`` the residual without feature
+    ``j``. Stops when the duality gap is at most ``tol * ||Y||_F^2 / (2n)``.
+    Returns ``(W, {"gap", "sweeps", "converged"})``.
+    """
     n, d = X.shape
-    col_sq = np.sum(X * X, axis=0) / n
-    w = np.zeros(d) if w0 is None else np.array(w0, dtype=np.float64)
-    r = y - X @ w
-    target = tol * max(0.5 * (y @ y) / n, np.finfo(float).tiny)
+    columns = list(np.asfortranarray(X).T)  # contiguous columns x_j
+    scaled = list(np.asfortranarray(X / n).T)  # x_j / n
+    col_sq = (np.sum(X * X, axis=0) / n).tolist()
+    # the block's norm and outer product, chosen once: a block of T, or a single coefficient
+    norm_of, outer = (abs, np.multiply) if W.ndim == 1 else ((lambda v: math.sqrt(v @ v)), np.multiply.outer)
+    R = Y - X @ W
+    nonzero = np.any(W.reshape(d, -1) != 0, axis=1).tolist()
+    target = tol * max(0.5 * np.sum(Y * Y) / n, np.finfo(float).tiny)
     gap = np.inf
     for sweep in range(1, max_iter + 1):
         for j in range(d):
-            if col_sq[j] == 0.0:
-                w[j] = 0.0
-                continue
-            old = w[j]
-            rho = X[:, j] @ r / n + col_sq[j] * old
-            new = np.sign(rho) * max(abs(rho) - alpha, 0.0) / col_sq[j]
-            if new != old:
-                r -= X[:, j] * (new - old)
-                w[j] = new
-        gap, _ = _lasso_gap(X, y, w, r, alpha)
+            shrink = 0.0  # an all-zero column: its coefficient is 0
+            if col_sq[j] > 0.0:
+                rho = scaled[j] @ R + col_sq[j] * W[j]
+                norm = norm_of(rho)
+                shrink = max(1.0 - alpha / norm, 0.0) / col_sq[j] if norm > 0 else 0.0
+            if shrink == 0.0 and not nonzero[j]:
+                continue  # stays at zero: the common case once the support is found
+            new = rho * shrink if shrink else 0.0 * W[j]
+            R -= outer(columns[j], new - W[j])
+            W[j] = new
+            nonzero[j] = shrink > 0.0
+        gap = _duality_gap(X, Y, W, R, alpha)
         if gap <= target:
-            return w, {"gap": gap, "sweeps": sweep, "converged": True}
-    return w, {"gap": gap, "sweeps": max_iter, "converged": False}
+            return W, {"gap": gap, "sweeps": sweep, "converged": True}
+    return W, {"gap": gap, "sweeps": max_iter, "converged": False}
+
+
+def _start(init, shape, name="init"):
+    """The starting coefficients, shape ``coef_``-like ``shape``; zeros when ``init`` is None."""
+    if init is None:
+        return np.zeros(shape)
+    init = _finite_array(init, name, ndim=(len(shape),))
+    if init.shape != shape:
+        label = "(d,)" if len(shape) == 1 else "(T, d)"
+        raise ValueError(f"init must have shape {label} = {shape}. Received: init.shape={init.shape}")
+    return init.copy()
+
+
+def _finish(coef, info, return_info):
+    return (coef, info) if return_info else coef
 
 
 def lasso(X, y, alpha, *, tol=1e-10, max_iter=10_000, init=None, return_info=False):
@@ -254,6 +276,7 @@ def lasso(X, y, alpha, *, tol=1e-10, max_iter=10_000, init=None, return_info=Fal
     the objective of ``sklearn.linear_model.Lasso(alpha, fit_intercept=False)``. Each step solves
     for one coefficient exactly, a soft-threshold:
     ``beta_j <- S_alpha(x_j^T r_j / n) / (||x_j||^2 / n)`` with ``r_j`` the residual without feature j.
+    It is the one-task case of :func:`multitask_lasso` (same solver, one column).
 
     Stopping rule (honest about what ``tol`` means): after each sweep, the duality gap
     ``P(beta) - D(u)``, with ``u`` the residual scaled into the dual feasible set, is an upper
@@ -291,23 +314,13 @@ def lasso(X, y, alpha, *, tol=1e-10, max_iter=10_000, init=None, return_info=Fal
     alpha = _non_negative(alpha, "alpha")
     tol = _non_negative(tol, "tol")
     max_iter = _positive_int(max_iter, "max_iter")
-    if y.ndim == 2:
-        inits = [None] * y.shape[1]
-        if init is not None:
-            init = _finite_array(init, "init", ndim=(2,))
-            if init.shape != (y.shape[1], X.shape[1]):
-                raise ValueError(f"init must have shape (T, d) = {(y.shape[1], X.shape[1])}. "
-                                 f"Received: init.shape={init.shape}")
-            inits = list(init)
-        fits = [_cd_lasso(X, y[:, t], alpha, tol, max_iter, inits[t]) for t in range(y.shape[1])]
-        coef = np.stack([w for w, _ in fits])
-        return (coef, [info for _, info in fits]) if return_info else coef
-    if init is not None:
-        init = _finite_array(init, "init", ndim=(1,))
-        if init.shape != (X.shape[1],):
-            raise ValueError(f"init must have shape (d,) = {(X.shape[1],)}. Received: init.shape={init.shape}")
-    coef, info = _cd_lasso(X, y, alpha, tol, max_iter, init)
-    return (coef, info) if return_info else coef
+    if y.ndim == 1:
+        return _finish(*_block_coordinate_descent(X, y, alpha, tol, max_iter, _start(init, (X.shape[1],))),
+                       return_info)
+    start = _start(init, (y.shape[1], X.shape[1]))
+    fits = [_block_coordinate_descent(X, y[:, t].copy(), alpha, tol, max_iter, start[t]) for t in range(y.shape[1])]
+    coef, infos = np.stack([w for w, _ in fits]), [info for _, info in fits]
+    return _finish(coef, infos, return_info)
 
 
 def multitask_lasso(X, Y, alpha, *, tol=1e-10, max_iter=10_000, init=None, return_info=False):
@@ -335,43 +348,21 @@ def multitask_lasso(X, Y, alpha, *, tol=1e-10, max_iter=10_000, init=None, retur
     Returns:
         Coefficients like ``MultiTaskLasso.coef_``: shape ``(T, d)``.
 
+    Example:
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 10)); Y = X[:, [0, 3]] @ np.array([[1.0, -1.0], [2.0, 0.5]])
+    >>> np.flatnonzero(np.abs(multitask_lasso(X, Y, alpha=0.1)).sum(axis=0))  # the same rows in both tasks
+    array([0, 3])
+
     Taught in notebook 03, part 3.
     """
     X, Y = _design(X, Y, (2,))
     alpha = _non_negative(alpha, "alpha")
     tol = _non_negative(tol, "tol")
     max_iter = _positive_int(max_iter, "max_iter")
-    n, d = X.shape
-    T = Y.shape[1]
-    if init is None:
-        W = np.zeros((d, T))
-    else:
-        init = _finite_array(init, "init", ndim=(2,))
-        if init.shape != (T, d):
-            raise ValueError(f"init must have shape (T, d) = {(T, d)}. Received: init.shape={init.shape}")
-        W = init.T.copy()
-    col_sq = np.sum(X * X, axis=0) / n
-    R = Y - X @ W
-    target = tol * max(0.5 * np.sum(Y * Y) / n, np.finfo(float).tiny)
-    gap, converged, sweeps = np.inf, False, max_iter
-    for sweep in range(1, max_iter + 1):
-        for j in range(d):
-            if col_sq[j] == 0.0:
-                W[j] = 0.0
-                continue
-            old = W[j].copy()
-            rho = X[:, j] @ R / n + col_sq[j] * old
-            norm = np.sqrt(rho @ rho)
-            new = rho * (max(1.0 - alpha / norm, 0.0) / col_sq[j]) if norm > 0 else np.zeros(T)
-            if np.any(new != old):
-                R -= np.outer(X[:, j], new - old)
-                W[j] = new
-        gap, _ = _multitask_gap(X, Y, W, R, alpha)
-        if gap <= target:
-            converged, sweeps = True, sweep
-            break
-    coef = W.T.copy()
-    return (coef, {"gap": gap, "sweeps": sweeps, "converged": converged}) if return_info else coef
+    W, info = _block_coordinate_descent(X, Y, alpha, tol, max_iter, _start(init, (Y.shape[1], X.shape[1])).T.copy())
+    return _finish(W.T.copy(), info, return_info)
 
 
 def lasso_path(X, y, alphas=None, *, n_alphas=50, eps=1e-3, tol=1e-8, max_iter=10_000):
@@ -408,157 +399,3 @@ def lasso_path(X, y, alphas=None, *, n_alphas=50, eps=1e-3, tol=1e-8, max_iter=1
         w = lasso(X, y, a, tol=tol, max_iter=max_iter, init=w)
         coefs[:, i] = w
     return alphas, coefs
-
-
-# --------------------------------------------------------------------------------------------
-# Keras: the penalty in a network
-# --------------------------------------------------------------------------------------------
-
-
-@keras.saving.register_keras_serializable(package="course_lib")
-class GroupLasso(keras.regularizers.Regularizer):
-    """Row-sparsity (l1/l2) regulariser for a kernel: ``factor * sum_i ||kernel[i, ...]||_2``.
-
-    .. math:: \\Omega(W) = \\lambda \\sum_{i=1}^{d} \\|W_{i,:}\\|_2
-
-    Row ``i`` of a ``Dense`` kernel (shape ``(input_dim, units)``) holds every weight leaving
-    input ``i``, so the penalty pushes whole *inputs* out of the layer: the network form of
-    :func:`multitask_lasso`, with the units playing the tasks. For kernels of higher rank the
-    norm runs over all axes but the first.
-
-    The norm is computed with a zero (sub)gradient at an all-zero row (a plain ``sqrt`` would
-    give NaN there), so it can be combined with :class:`ProximalCallback`.
-
-    Gradient descent on this penalty alone shrinks rows but almost never makes them exactly
-    zero: use :class:`ProximalCallback` (with the same strength, *instead of* this
-    regulariser) for exact zeros. Notebook 03, part 5, shows both.
-
-    Args:
-        factor: non-negative strength ``lambda`` (added to the loss as is).
-
-    Example:
-
-    >>> layer = keras.layers.Dense(64, kernel_regularizer=GroupLasso(1e-3))
-    """
-
-    def __init__(self, factor=0.01):
-        self.factor = _non_negative(factor, "factor")
-
-    def __call__(self, x):
-        x = ops.convert_to_tensor(x)
-        rows = ops.reshape(x, (ops.shape(x)[0], -1))
-        squares = ops.sum(ops.square(rows), axis=1)
-        positive = squares > 0
-        safe = ops.where(positive, squares, ops.ones_like(squares))
-        norms = ops.where(positive, ops.sqrt(safe), ops.zeros_like(squares))
-        return ops.cast(self.factor, x.dtype) * ops.sum(norms)
-
-    def get_config(self):
-        return {"factor": self.factor}
-
-
-@keras.saving.register_keras_serializable(package="course_lib")
-class ProximalCallback(keras.callbacks.Callback):
-    """After each training batch, apply the proximal step of a sparsity penalty to kernels.
-
-    For the objective ``loss(W) + strength * Omega(W)`` a proximal-gradient step is
-
-    .. math:: W \\leftarrow \\operatorname{prox}_{\\eta\\lambda\\Omega}\\big(W - \\eta \\nabla \\mathrm{loss}(W)\\big)
-
-    The optimizer does the gradient part (on the loss *without* the penalty); this callback
-    then applies the prox with threshold ``eta * strength``, ``eta`` the learning rate of the
-    step just taken (read from the optimizer, so schedules are followed): block
-    soft-thresholding of the rows for ``penalty="group"`` (the l1/l2 norm of
-    :class:`GroupLasso`), element-wise soft-thresholding for ``penalty="l1"``. Rows (entries)
-    whose norm falls below the threshold become exactly zero.
-
-    This is proximal gradient descent (ISTA) only for plain SGD without momentum. With
-    momentum or Adam the step is no longer ``eta * gradient`` and thresholding at
-    ``eta * strength`` is an approximation of the penalised problem (it still gives exact
-    zeros, and a larger ``strength`` still gives more of them). Under mixed precision the
-    ``LossScaleOptimizer``'s inner learning rate is used; a step it skips (non-finite
-    gradients) still gets the prox.
-
-    Why a callback rather than an optimizer wrapper: it works with any optimizer and backend,
-    leaves the (XLA-)compiled train step untouched, and is visible in ``fit(callbacks=...)``
-    where the lesson is. Its cost: one small eager update per batch. With
-    ``steps_per_execution=k`` Keras calls it once every ``k`` steps and it thresholds by ``k``
-    times as much (an approximation: the ``k`` gradient steps are not interleaved with the prox).
-
-    Do not also put :class:`GroupLasso` with the same strength on the layer: the penalty
-    would be counted twice (once in the gradient, once in the prox).
-
-    Args:
-        layers: a layer name or ``keras.layers.Layer`` (or a list of them) whose ``kernel``
-            is thresholded.
-        strength: non-negative ``lambda``.
-        penalty: ``"group"`` (rows, default) or ``"l1"`` (entries).
-
-    Example:
-
-    >>> model.fit(x, y, callbacks=[ProximalCallback("shared", strength=1e-3)])
-
-    Taught in notebook 03, part 5.
-    """
-
-    def __init__(self, layers, strength, penalty="group"):
-        super().__init__()
-        if isinstance(layers, (str, keras.layers.Layer)):
-            layers = [layers]
-        layers = list(layers)
-        if not layers or not all(isinstance(l, (str, keras.layers.Layer)) for l in layers):
-            raise ValueError(f"layers must be layer names or Keras layers. Received: layers={layers!r}")
-        self.layer_names = [l if isinstance(l, str) else l.name for l in layers]
-        self._layers = [l for l in layers if not isinstance(l, str)] or None
-        self.strength = _non_negative(strength, "strength")
-        if penalty not in ("group", "l1"):
-            raise ValueError(f"penalty must be 'group' or 'l1'. Received: penalty={penalty!r}")
-        self.penalty = penalty
-
-    def _targets(self):
-        if self._layers is None or len(self._layers) != len(self.layer_names):
-            self._layers = [self.model.get_layer(name) for name in self.layer_names]
-        return [layer.kernel for layer in self._layers]
-
-    def step_learning_rate(self):
-        """The learning rate of the step just taken (a schedule is evaluated at step - 1)."""
-        optimizer = self.model.optimizer
-        optimizer = getattr(optimizer, "inner_optimizer", optimizer)
-        schedule = optimizer._learning_rate
-        if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
-            step = ops.maximum(ops.convert_to_tensor(optimizer.iterations) - 1, 0)
-            return float(ops.convert_to_numpy(schedule(step)))
-        return float(ops.convert_to_numpy(optimizer.learning_rate))
-
-    def on_train_begin(self, logs=None):
-        self._seen = self._iterations()
-
-    def _iterations(self):
-        return int(ops.convert_to_numpy(self.model.optimizer.iterations))
-
-    def on_train_batch_end(self, batch, logs=None):
-        # With steps_per_execution=k Keras calls this once per k steps: threshold k times as much
-        # (the composition of k soft-thresholds is one with the summed threshold).
-        now = self._iterations()
-        steps, self._seen = now - getattr(self, "_seen", now - 1), now
-        threshold = self.step_learning_rate() * self.strength * max(steps, 0)
-        if threshold == 0:
-            return
-        for kernel in self._targets():
-            w = ops.convert_to_tensor(kernel)
-            t = ops.cast(threshold, w.dtype)
-            if self.penalty == "l1":
-                new = ops.sign(w) * ops.maximum(ops.abs(w) - t, 0)
-            else:
-                rows = ops.reshape(w, (ops.shape(w)[0], -1))
-                norms = ops.sqrt(ops.sum(ops.square(rows), axis=1, keepdims=True))
-                scale = ops.maximum(1 - t / ops.maximum(norms, t), 0)
-                new = ops.reshape(rows * scale, ops.shape(w))
-            kernel.assign(new)
-
-    def get_config(self):
-        return {"layers": list(self.layer_names), "strength": self.strength, "penalty": self.penalty}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

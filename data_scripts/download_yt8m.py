@@ -2,7 +2,7 @@
 """Download real YouTube-8M safely: the official plan, MD5s and mirrors, with resume and retries.
 
 The same command as ``python -m course_lib download`` (the work is in
-``course_lib/data/download.py``), for example a 1 % sample of train and validate::
+``course_lib/download/``), for example a 1 % sample of train and validate::
 
     python data_scripts/download_yt8m.py --partition 2/video/train --partition 2/video/validate --shard 1,100
 

@@ -1,9 +1,13 @@
 """Tests for course_lib.sparsity: closed forms, proximal operators, solvers against scikit-learn,
-and the Keras regulariser / proximal callback (serialisation, XLA, mixed precision, exact zeros)."""
+NumPy only (the Keras pieces are tested in test_regularizers.py, test_callbacks.py, test_ops.py)."""
 
+import doctest
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,6 +18,7 @@ from sklearn import linear_model
 
 from course_lib import sparsity as sp
 
+ROOT = Path(__file__).resolve().parents[1]
 finite = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
 
 
@@ -234,162 +239,16 @@ def test_bad_input_raises_value_error_naming_the_argument(call, name):
         call(X, y)
 
 
-# --- Keras: GroupLasso -------------------------------------------------------------------------
+# --- NumPy only -------------------------------------------------------------------------------
 
 
-def test_group_lasso_value_and_zero_row_gradient():
-    import tensorflow as tf
-
-    W = np.array([[3.0, 4.0], [0.0, 0.0], [1.0, 0.0]], np.float32)
-    reg = sp.GroupLasso(0.5)
-    assert float(reg(W)) == pytest.approx(0.5 * (5 + 0 + 1))
-    variable = tf.Variable(W)
-    with tf.GradientTape() as tape:
-        value = reg(variable)
-    grad = tape.gradient(value, variable).numpy()
-    assert np.all(np.isfinite(grad))
-    np.testing.assert_allclose(grad, 0.5 * np.array([[0.6, 0.8], [0.0, 0.0], [1.0, 0.0]]), atol=1e-6)
+def test_importing_and_solving_loads_no_tensorflow():
+    code = ("import sys; import course_lib.sparsity as sp; sp.lasso([[1.0], [2.0]], [1.0, 2.0], 0.1); "
+            "sp.multitask_lasso([[1.0], [2.0]], [[1.0], [2.0]], 0.1); "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
-def test_group_lasso_rejects_negative_factor():
-    with pytest.raises(ValueError, match="Received: factor"):
-        sp.GroupLasso(-1.0)
-
-
-def test_group_lasso_serialisation_round_trip(tmp_path):
-    reg = sp.GroupLasso(0.03)
-    config = keras.regularizers.serialize(reg)
-    again = keras.regularizers.deserialize(config)
-    assert isinstance(again, sp.GroupLasso) and again.get_config() == {"factor": 0.03}
-
-    inputs = keras.Input((6,))
-    outputs = keras.layers.Dense(3, kernel_regularizer=reg, name="shared")(inputs)
-    model = keras.Model(inputs, outputs)
-    model.save(tmp_path / "model.keras")
-    loaded = keras.models.load_model(tmp_path / "model.keras")
-    assert loaded.get_layer("shared").kernel_regularizer.get_config() == {"factor": 0.03}
-    np.testing.assert_allclose(loaded.losses[0], model.losses[0], rtol=1e-6)
-
-
-def tiny_regression(seed=0, n=64, d=8, units=4):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d)).astype(np.float32)
-    y = (X[:, :2] @ rng.standard_normal((2, 1))).astype(np.float32)
-    keras.utils.set_random_seed(seed)
-    return X, y
-
-
-def small_model(d=8, units=4, regularizer=None, dtype=None):
-    inputs = keras.Input((d,))
-    hidden = keras.layers.Dense(units, kernel_regularizer=regularizer, name="shared", dtype=dtype)(inputs)
-    outputs = keras.layers.Dense(1, name="head", dtype="float32")(hidden)
-    return keras.Model(inputs, outputs)
-
-
-def test_group_lasso_trains_under_xla():
-    X, y = tiny_regression()
-    model = small_model(regularizer=sp.GroupLasso(0.01))
-    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", jit_compile=True)
-    assert model.jit_compile  # really XLA (Keras falls back silently when op determinism is on)
-    history = model.fit(X, y, batch_size=16, epochs=3, verbose=0)
-    assert np.all(np.isfinite(history.history["loss"]))
-    assert history.history["loss"][-1] < history.history["loss"][0]
-
-
-def test_group_lasso_under_mixed_float16():
-    X, y = tiny_regression()
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
-        model = small_model(regularizer=sp.GroupLasso(0.01))
-        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
-        history = model.fit(X, y, batch_size=16, epochs=2, verbose=0)
-        assert model.get_layer("shared").compute_dtype == "float16"
-        assert np.all(np.isfinite(history.history["loss"]))
-        assert model.losses[0].dtype == "float32"  # the penalty is computed on the float32 kernel
-    finally:
-        keras.config.set_dtype_policy(policy)
-
-
-# --- Keras: ProximalCallback -------------------------------------------------------------------
-
-
-def test_gradient_descent_on_the_penalty_gives_no_exact_zeros_the_prox_does():
-    X, y = tiny_regression()
-    strength, lr, epochs = 0.15, 0.1, 30
-    plain = small_model(regularizer=sp.GroupLasso(strength))
-    plain.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
-    plain.fit(X, y, batch_size=16, epochs=epochs, verbose=0)
-    keras.utils.set_random_seed(0)
-    prox = small_model()
-    prox.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
-    prox.fit(X, y, batch_size=16, epochs=epochs, verbose=0, callbacks=[sp.ProximalCallback("shared", strength)])
-    plain_rows = np.linalg.norm(plain.get_layer("shared").kernel.numpy(), axis=1)
-    prox_rows = np.linalg.norm(prox.get_layer("shared").kernel.numpy(), axis=1)
-    assert np.all(plain_rows > 0)
-    assert np.all(prox_rows[2:] == 0)  # the 6 uninformative inputs go exactly to zero
-    assert np.all(prox_rows[:2] > 0)  # the two informative ones stay
-
-
-def test_one_sgd_step_plus_callback_is_one_ista_step():
-    import tensorflow as tf
-
-    X, y = tiny_regression(n=16)
-    model = small_model()
-    lr, strength = 0.1, 0.3
-    model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
-    kernel = model.get_layer("shared").kernel
-    before = kernel.numpy().copy()
-    with tf.GradientTape() as tape:
-        loss = keras.losses.MeanSquaredError()(y, model(X))
-    grad = tape.gradient(loss, kernel).numpy()
-    model.fit(X, y, batch_size=16, epochs=1, verbose=0, shuffle=False,
-              callbacks=[sp.ProximalCallback(model.get_layer("shared"), strength)])
-    expected = sp.block_soft_threshold(before - lr * grad, lr * strength)
-    np.testing.assert_allclose(kernel.numpy(), expected, atol=1e-5)
-
-
-def test_callback_reads_the_learning_rate_of_the_step_just_taken():
-    X, y = tiny_regression(n=16)
-    model = small_model()
-    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([0], [0.5, 0.01])  # step 0: 0.5, then 0.01
-    model.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")
-    seen = []
-
-    class Spy(sp.ProximalCallback):
-        def on_train_batch_end(self, batch, logs=None):
-            seen.append(self.step_learning_rate())
-            super().on_train_batch_end(batch, logs)
-
-    model.fit(X, y, batch_size=8, epochs=1, verbose=0, callbacks=[Spy("shared", 0.1)])
-    assert seen == pytest.approx([0.5, 0.01])
-
-
-def test_callback_l1_penalty_and_xla_and_mixed_precision():
-    X, y = tiny_regression()
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
-        model = small_model()
-        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", jit_compile=True)
-        assert model.jit_compile
-        model.fit(X, y, batch_size=16, epochs=3, verbose=0,
-                  callbacks=[sp.ProximalCallback(["shared"], 0.5, penalty="l1")])
-    finally:
-        keras.config.set_dtype_policy(policy)
-    kernel = model.get_layer("shared").kernel.numpy()
-    assert np.all(np.isfinite(kernel)) and np.sum(kernel == 0) > kernel.size // 2
-
-
-def test_callback_config_round_trip_and_validation():
-    callback = sp.ProximalCallback("shared", 1e-3, penalty="l1")
-    config = callback.get_config()
-    assert config == {"layers": ["shared"], "strength": 1e-3, "penalty": "l1"}
-    assert sp.ProximalCallback.from_config(config).get_config() == config
-    assert keras.saving.get_registered_object("course_lib>ProximalCallback") is sp.ProximalCallback
-    with pytest.raises(ValueError, match="Received: strength"):
-        sp.ProximalCallback("shared", -1.0)
-    with pytest.raises(ValueError, match="Received: penalty"):
-        sp.ProximalCallback("shared", 1.0, penalty="l2")
-    with pytest.raises(ValueError, match="Received: layers"):
-        sp.ProximalCallback([3], 1.0)
+def test_docstring_examples():
+    result = doctest.testmod(sp, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -26,7 +26,7 @@ index; in GAP, a tie group of pooled pairs is one threshold. So after any sequen
 
 import numpy as np
 
-from course_lib.metrics import ranking
+from course_lib.metrics import checks, ranking, selection
 
 
 class TopKEvaluator:
@@ -47,9 +47,9 @@ class TopKEvaluator:
     """
 
     def __init__(self, k=20, num_classes=3862, map_k=10):
-        self.k = ranking.check_k(k)
-        self.num_classes = ranking.check_k(num_classes, "num_classes")
-        self.map_k = ranking.check_k(map_k, "map_k")
+        self.k = checks.check_k(k)
+        self.num_classes = checks.check_k(num_classes, "num_classes")
+        self.map_k = checks.check_k(map_k, "map_k")
         if self.map_k > self.k:
             raise ValueError(f"map_k must be at most k={self.k}. Received: map_k={map_k!r}")
         self.reset()
@@ -81,15 +81,15 @@ class TopKEvaluator:
             ValueError: shapes differ or do not have ``num_classes`` columns; values as in
                 :func:`course_lib.metrics.map_at_k`.
         """
-        scores = ranking.check_scores(y_score)
+        scores = checks.check_scores(y_score, finite=False)  # values: checked while selecting
         if scores.shape[1] != self.num_classes:
             raise ValueError(
                 f"y_score must have num_classes={self.num_classes} columns. "
                 f"Received: y_score.shape={scores.shape}"
             )
-        truth, num_true = ranking.check_truth(y_true, scores.shape)
-        indices, top_scores = ranking._top_k(scores, self.depth)
-        self._append(top_scores, ranking._hits(truth, indices), num_true)
+        truth = checks.check_truth_shape(y_true, scores.shape)
+        _, top_scores, hits, num_true = selection.select_with_hits(truth, scores, self.depth)
+        self._append(top_scores, hits, num_true)
 
     def update_top_k(self, y_true, top_indices, top_scores=None):
         """Add a batch given as each video's ranked top labels (e.g. read from a submission file).
@@ -128,7 +128,7 @@ class TopKEvaluator:
             raise ValueError("top_indices must not repeat a label within a row. Received: a repeated label")
         scores = None
         if top_scores is not None:
-            scores = ranking.check_scores(top_scores, "top_scores")
+            scores = checks.check_scores(top_scores, "top_scores")
             if scores.shape[0] != indices.shape[0] or scores.shape[1] < depth:
                 raise ValueError(
                     f"top_scores must have the shape of top_indices. "
@@ -143,10 +143,10 @@ class TopKEvaluator:
     def _hits_from_truth(self, y_true, indices):
         n = indices.shape[0]
         if isinstance(y_true, np.ndarray) and y_true.ndim == 2:
-            truth, num_true = ranking.check_truth(
+            truth, num_true = checks.check_truth(
                 y_true, (n, self.num_classes), score_name="(len(top_indices), num_classes)"
             )
-            return ranking._hits(truth, indices), num_true
+            return selection.gather_hits(truth, indices), num_true
         rows = list(y_true)
         if len(rows) != n:
             raise ValueError(

@@ -1,18 +1,36 @@
-"""Models by name: the course's baseline and, in later notebooks, the multi-task models.
+"""Models by name: the course's baseline and the multi-task models, each a builder function.
 
-Taught in notebook 02 (the baseline) and the multi-task notebooks that register more. Each model
-is a function that returns a Keras ``Model`` whose inputs are named like the features of
-:func:`course_lib.data.load_yt8m` (``mean_rgb``, ``mean_audio``). ``python -m course_lib train
---model NAME`` and :func:`build_model` look the name up here::
+Taught in notebook 02 (the baseline) and the multi-task notebooks that register more. A builder
+returns a Keras ``Model`` whose inputs are named like the features of
+:func:`course_lib.data.load_yt8m` (``mean_rgb``, ``mean_audio``) and whose outputs are a dict with
+``labels`` ``(batch, 3862)`` in label-id order, plus any named task outputs; how ``train`` fits
+each output is declared beside the builder (see :mod:`~course_lib.models.registry`)::
 
-    @register_model("fcn")
-    def fcn(num_classes=3862, hidden_units=1024, ...):
+    def my_tasks(hidden_units=1024, seed=0):          # same keyword arguments as the builder
+        return {"labels": Task(), "games": Task(weight=0.5, label_ids=games_ids)}
+
+    @register_model("my_model", tasks=my_tasks)
+    def my_model(hidden_units=1024, seed=0):
         ...
+        return keras.Model(inputs, {"labels": labels, "games": games})
 
-    model = build_model("fcn", hidden_units=256)
+    model = build_model("my_model", hidden_units=256)   # python -m course_lib train --model my_model
+
+Registered here: ``fcn`` (:mod:`~course_lib.models.fcn`, the demo's baseline) and
+``vertical_heads`` (:mod:`~course_lib.models.vertical_heads`, the FCN's trunk with a head and a
+loss per topic vertical). Models import layers and data, never the project.
 """
 
-from course_lib.models.registry import available_models, build_model, model_arguments, register_model
+from course_lib.models.registry import (
+    RUN_LOSS,
+    Task,
+    available_models,
+    build_model,
+    model_arguments,
+    model_tasks,
+    register_model,
+)
 
 # Built-in models register themselves on import.
 from course_lib.models import fcn  # noqa: E402,F401  isort: skip
+from course_lib.models import vertical_heads  # noqa: E402,F401  isort: skip

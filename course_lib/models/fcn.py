@@ -7,11 +7,14 @@ block follows, and a sigmoid layer gives one independent probability per label::
     h        = block([block(mean_audio), block(mean_rgb)])
     p        = sigmoid(h V + c)                # (batch, 3862), p_j = P(label j | video)
 
-The sizes, Glorot-normal initialisation, LeakyReLU slope (0.3) and dropout (0.2) are the demo's.
+The sizes, Glorot-normal initialisation, LeakyReLU slope (0.3) and dropout (0.2) are the demo's;
+the batch normalisation is synchronised across replicas (the same as the demo's on one device).
 Train it with binary cross-entropy: the labels are independent yes/no questions, and the
 categorical cross-entropy the demo compiled it with renormalises the 3,862 sigmoids into one
 distribution, which ranks labels far worse (``bench/loss_choice.py``).
 """
+
+import itertools
 
 import keras
 from keras import layers
@@ -35,34 +38,16 @@ def fcn(num_classes=spec.NUM_CLASSES, hidden_units=1024, dropout=0.2, seed=0):
         by the caller, see ``course_lib.project.predict``).
 
     Output shape:
-        ``(batch, num_classes)`` float32 probabilities, also under ``mixed_float16``.
+        ``{"labels": (batch, num_classes)}`` float32 probabilities, also under ``mixed_float16``.
 
     Example:
 
     >>> model = fcn(hidden_units=64)
-    >>> model({"mean_rgb": np.zeros((2, 1024)), "mean_audio": np.zeros((2, 128))}).shape
+    >>> model({"mean_rgb": keras.ops.zeros((2, 1024)), "mean_audio": keras.ops.zeros((2, 128))})["labels"].shape
     TensorShape([2, 3862])
     """
-    for name, value in (("num_classes", num_classes), ("hidden_units", hidden_units)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
-
-    seeds = iter(range(seed, seed + 100))
-
-    def block(x, name):
-        x = layers.Dense(
-            hidden_units, kernel_initializer=keras.initializers.GlorotNormal(seed=next(seeds)), name=f"{name}_dense"
-        )(x)
-        x = layers.BatchNormalization(name=f"{name}_norm")(x)
-        x = layers.LeakyReLU(name=f"{name}_relu")(x)
-        return layers.Dropout(dropout, seed=next(seeds), name=f"{name}_dropout")(x)
-
-    rgb = keras.Input((spec.RGB_SIZE,), name="mean_rgb")
-    audio = keras.Input((spec.AUDIO_SIZE,), name="mean_audio")
-    hidden = layers.Concatenate(name="concat")([block(audio, "audio"), block(rgb, "rgb")])
-    hidden = block(hidden, "joint")
+    _check_positive(num_classes=num_classes)
+    inputs, hidden, seeds = trunk(hidden_units, dropout, seed)
     # float32 output: probabilities and the loss stay exact under mixed_float16.
     probabilities = layers.Dense(
         num_classes,
@@ -71,4 +56,38 @@ def fcn(num_classes=spec.NUM_CLASSES, hidden_units=1024, dropout=0.2, seed=0):
         dtype="float32",
         name="labels",
     )(hidden)
-    return keras.Model({"mean_rgb": rgb, "mean_audio": audio}, probabilities, name="fcn")
+    return keras.Model(inputs, {"labels": probabilities}, name="fcn")
+
+
+def trunk(hidden_units=1024, dropout=0.2, seed=0):
+    """The FCN without its output layer: ``(inputs, h, seeds)``, shared by the multi-head models.
+
+    ``inputs`` is the dict of the two ``keras.Input``; ``h`` the ``(batch, hidden_units)`` joint
+    block; ``seeds`` an iterator of the seeds not yet used (``seed + 6``, ``seed + 7``, ...), so a
+    model adding layers on top gives each its own.
+    """
+    _check_positive(hidden_units=hidden_units)
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
+    seeds = itertools.count(seed)
+
+    def block(x, name):
+        x = layers.Dense(
+            hidden_units, kernel_initializer=keras.initializers.GlorotNormal(seed=next(seeds)), name=f"{name}_dense"
+        )(x)
+        # synchronized: under tf.distribute every replica normalises with the global batch's
+        # statistics, so all replicas (and workers) keep the same moving mean and variance.
+        x = layers.BatchNormalization(synchronized=True, name=f"{name}_norm")(x)
+        x = layers.LeakyReLU(name=f"{name}_relu")(x)
+        return layers.Dropout(dropout, seed=next(seeds), name=f"{name}_dropout")(x)
+
+    rgb = keras.Input((spec.RGB_SIZE,), name="mean_rgb")
+    audio = keras.Input((spec.AUDIO_SIZE,), name="mean_audio")
+    hidden = layers.Concatenate(name="concat")([block(audio, "audio"), block(rgb, "rgb")])
+    return {"mean_rgb": rgb, "mean_audio": audio}, block(hidden, "joint"), seeds
+
+
+def _check_positive(**values):
+    for name, value in values.items():
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")

@@ -10,7 +10,8 @@ one row per video, the 10 labels of highest predicted probability as vocabulary 
 separated by spaces, most confident first. Shards are read in sorted file order, and each file's
 videos in record order, so the same data always gives the same file.
 
-The top 10 is computed inside the TensorFlow graph (``tf.math.top_k`` on each batch), so only
+The model's ``labels`` output (scores in label-id order, which every registered model has) is
+ranked inside the TensorFlow graph (``tf.math.top_k`` on each batch), so only
 ``(batch, 10)`` indices reach Python, and rows are streamed to disk: memory stays flat however many
 shards there are. The CSV is written to a temporary file beside ``--out`` and renamed at the end.
 """
@@ -25,13 +26,14 @@ from tqdm.auto import tqdm
 from course_lib import settings
 from course_lib.data import ShardError, list_shards, load_yt8m
 from course_lib.data.pipeline import tf_error_text
-from course_lib.project import run as runs
+from course_lib.project import runs
+from course_lib.project.options import PREDICT_BATCH_SIZE
 
 TOP_K = 10
 HEADER = ("VideoId", "Label")
 
 
-def predict(run, out, data=None, *, batch_size=1024, checkpoint=None, top_k=TOP_K, progress=True):
+def predict(run, out, data=None, *, batch_size=PREDICT_BATCH_SIZE, checkpoint=None, top_k=TOP_K, progress=True):
     """Write the submission of run ``run`` (its newest checkpoint) on ``data`` to ``out``.
 
     Args:
@@ -51,13 +53,14 @@ def predict(run, out, data=None, *, batch_size=1024, checkpoint=None, top_k=TOP_
     model = runs.load_model(run, checkpoint)
     files = list_shards(data or settings.data_pattern("validate"))
     input_names = [tensor.name for tensor in model.inputs]  # the features the model reads, not "id"
-    if top_k > model.outputs[0].shape[-1]:
-        raise ValueError(f"top_k={top_k} is more than the model's {model.outputs[0].shape[-1]} labels")
+    num_labels = labels_output(model).shape[-1]
+    if top_k > num_labels:
+        raise ValueError(f"top_k={top_k} is more than the model's {num_labels} labels")
 
     @tf.function(reduce_retracing=True)
     def top_labels(features):
-        probabilities = model({name: features[name] for name in input_names}, training=False)
-        return tf.math.top_k(tf.cast(probabilities, tf.float32), k=top_k, sorted=True).indices
+        scores = model({name: features[name] for name in input_names}, training=False)["labels"]
+        return tf.math.top_k(tf.cast(scores, tf.float32), k=top_k, sorted=True).indices
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -73,6 +76,15 @@ def predict(run, out, data=None, *, batch_size=1024, checkpoint=None, top_k=TOP_
     finally:
         tmp.unlink(missing_ok=True)
     return written
+
+
+def labels_output(model):
+    """The model's ``labels`` output (symbolic), the one every registered model has (``ValueError`` if not)."""
+    outputs = model.output
+    if not isinstance(outputs, dict) or "labels" not in outputs:
+        names = sorted(outputs) if isinstance(outputs, dict) else [t.name for t in model.outputs]
+        raise ValueError(f"the model has no output named 'labels' (scores in label-id order). Received: {names}")
+    return outputs["labels"]
 
 
 def _write_shard(writer, path, batch_size, top_labels):

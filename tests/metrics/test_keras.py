@@ -6,6 +6,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from course_lib.metrics import GAPAtK, MAPAtK, gap_at_k, map_at_k  # noqa: E402
+from course_lib.precision import dtype_policy  # noqa: E402
 
 NUM_CLASSES = 200
 
@@ -135,8 +136,7 @@ def test_mixed_float16_model_and_save_load(tmp_path):
     keras.utils.set_random_seed(0)
     truth, _ = random_batch(9, n=128)
     features = np.random.default_rng(9).normal(size=(len(truth), 16)).astype(np.float32)
-    keras.mixed_precision.set_global_policy("mixed_float16")
-    try:
+    with dtype_policy("mixed_float16"):
         model = small_model()
         model.compile("adam", "binary_crossentropy", metrics=[MAPAtK(10), GAPAtK(20)])
         model.fit(features, truth, batch_size=32, epochs=1, verbose=0)
@@ -151,8 +151,6 @@ def test_mixed_float16_model_and_save_load(tmp_path):
         model.save(path)
         restored = keras.saving.load_model(path)  # the metrics are found by their registered names
         restored_logs = restored.evaluate(features, truth, batch_size=32, verbose=0, return_dict=True)
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
     assert restored_logs["map_at_10"] == pytest.approx(logs["map_at_10"], abs=1e-6)
     assert restored_logs["gap_at_20"] == pytest.approx(logs["gap_at_20"], abs=1e-6)
 

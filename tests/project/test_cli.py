@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from course_lib import cli, metrics
 from course_lib.data import list_shards, load_yt8m
-from course_lib.project import run as runs
+from course_lib.project import runs
 from course_lib.project import score as scoring
 from tests.project.conftest import train_args
 
@@ -57,7 +57,7 @@ def test_predict_then_score(trained_run, tiny_world, tmp_path, capsys):
     # Most confident first: the model's own ranking of the first videos.
     model = runs.load_model(trained_run)
     features, _ = next(iter(load_yt8m(validate, 8)))
-    probabilities = np.asarray(model({k: features[k] for k in ("mean_rgb", "mean_audio")}, training=False))
+    probabilities = np.asarray(model({k: features[k] for k in ("mean_rgb", "mean_audio")}, training=False)["labels"])
     np.testing.assert_array_equal(labels[:8], np.argsort(-probabilities, axis=1, kind="stable")[:, :10])
 
     capsys.readouterr()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from course_lib.project import run as runs
-from course_lib.project import train
+from course_lib.project import runs
+from course_lib.callbacks import EpochCheckpoint
 
 
 def test_write_atomic_leaves_no_temporary_file(tmp_path):
@@ -26,16 +26,16 @@ def test_checkpoints_are_listed_by_epoch(tmp_path):
 def test_history_rows_after_the_checkpoint_are_dropped(tmp_path):
     history = tmp_path / "history.csv"
     history.write_text("epoch,loss\n0,0.5\n1,0.4\n2,0.3\n")
-    train._trim_history(history, 2)
+    runs.trim_history(history, 2)
     assert history.read_text() == "epoch,loss\n0,0.5\n1,0.4\n"
 
 
 def test_parse_model_args():
-    assert train.parse_model_args(["hidden_units=64", "dropout=0.5", "name=wide"]) == {
+    assert runs.parse_model_args(["hidden_units=64", "dropout=0.5", "name=wide"]) == {
         "hidden_units": 64, "dropout": 0.5, "name": "wide",
     }
     with pytest.raises(ValueError, match="NAME=VALUE. Received: --model-arg 'hidden_units'"):
-        train.parse_model_args(["hidden_units"])
+        runs.parse_model_args(["hidden_units"])
 
 
 def test_load_model_errors_name_the_run(tmp_path):
@@ -49,7 +49,7 @@ def test_load_model_errors_name_the_run(tmp_path):
 def test_epoch_checkpoint_saves_atomically_keeps_the_newest_and_skips_nan(tmp_path):
     from course_lib.models import build_model
 
-    callback = train.EpochCheckpoint(tmp_path, keep=2)
+    callback = EpochCheckpoint(tmp_path / runs.CHECKPOINTS, keep=2)
     callback.set_model(build_model("fcn", hidden_units=4))
     for epoch in range(3):
         callback.on_epoch_end(epoch, {"loss": 0.5})

@@ -14,7 +14,8 @@ import pytest
 
 from course_lib import cli, metrics
 from course_lib.data import load_yt8m
-from course_lib.project import run as runs
+from course_lib.precision import dtype_policy
+from course_lib.project import runs
 from tests.project.conftest import train_args
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +28,9 @@ def last_row(run):
 
 def test_mixed_precision_with_jit(tiny_world, tmp_path):
     run = tmp_path / "mixed"
-    assert cli.main(train_args(tiny_world, run, "--mixed-precision", "--jit")) == 0
-    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+    with dtype_policy("mixed_bfloat16"):  # not float32, so restoring a hard-coded default would show
+        assert cli.main(train_args(tiny_world, run, "--mixed-precision", "--jit")) == 0
+        assert keras.config.dtype_policy().name == "mixed_bfloat16"  # train restores the previous policy
     config = json.loads((run / "config.json").read_text())
     assert config["mixed_precision"] and config["jit"]
     row = last_row(run)
@@ -41,12 +43,12 @@ def test_mixed_precision_with_jit(tiny_world, tmp_path):
 def test_jit_is_refused_on_logical_cpu_replicas(monkeypatch):
     import tensorflow as tf
 
-    from course_lib.project import train
+    from course_lib.project import distribute
 
     devices = {"GPU": [], "CPU": [SimpleNamespace(name=f"/device:CPU:{i}") for i in range(2)]}
     monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind: devices[kind])
     with pytest.raises(ValueError, match="--jit with --strategy mirrored needs GPUs"):
-        train._strategy("mirrored", jit=True)
+        distribute.make_strategy("mirrored", jit=True)
 
 
 @pytest.mark.filterwarnings("ignore:Your input ran out of data")

@@ -1,0 +1,158 @@
+"""course_lib.metrics.selection: exact against a stable sort, across dtypes, ties and blocks."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from course_lib.metrics import gap_at_k, hit_at_1, map_at_k, perr, selection, starter
+from course_lib.metrics.ranking import gap_from_pairs
+
+
+def stable_top_k(scores, k):
+    """The reference: a stable sort of each whole row (ties to the lower class index)."""
+    indices = np.argsort(-scores.astype(np.float64), axis=1, kind="stable")[:, :k]
+    return indices, np.take_along_axis(scores, indices, axis=1)
+
+
+def assert_top_k_exact(scores, k):
+    indices, values = selection.top_k_rows(scores, k)
+    expected_indices, expected_values = stable_top_k(scores, k)
+    np.testing.assert_array_equal(indices, expected_indices)
+    np.testing.assert_array_equal(values, expected_values)
+    assert indices.dtype == np.int64 and values.dtype == scores.dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 2, 10, 20, 100])
+def test_exact_on_several_blocks_of_real_size(dtype, k):
+    rng = np.random.default_rng(k)
+    rows = 2 * selection.ROWS_PER_BLOCK + 7  # three blocks, the last one short
+    scores = rng.random((rows, 3862)).astype(dtype)
+    assert_top_k_exact(scores, k)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_ties_all_equal_rows_and_rows_with_fewer_positive_scores_than_k(dtype):
+    rng = np.random.default_rng(0)
+    scores = np.round(rng.random((300, 3862)) * 4).astype(dtype)  # five values: ties everywhere
+    scores[:10] = 0.5  # all-equal rows: classes 0, 1, 2, ...
+    scores[10:20] = 0.0
+    few = rng.integers(0, 3862, size=(20, 3))
+    np.put_along_axis(scores[20:40], few, rng.random((20, 3)).astype(dtype) + 1, axis=1)  # 3 positives
+    scores[20:40][scores[20:40] < 1] = 0
+    scores[40:50] = -0.0  # equal to 0.0: the lower index wins
+    scores[40:50, ::7] = 0.0
+    scores[50:60] = -rng.random((10, 3862)).astype(dtype)  # negative scores
+    for k in (1, 5, 20, 64):
+        assert_top_k_exact(scores, k)
+
+
+def test_non_contiguous_and_narrow_inputs():
+    rng = np.random.default_rng(1)
+    scores = rng.random((400, 3862)).astype(np.float32)
+    assert_top_k_exact(np.asfortranarray(scores), 20)
+    assert_top_k_exact(scores[::3, 5:], 20)
+    assert_top_k_exact(scores[:, :30], 20)  # too few classes for groups: the sort path
+    assert_top_k_exact(scores[:, :1], 5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hnp.arrays(
+        np.float32,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=300),
+        elements=st.one_of(st.sampled_from([0.0, -0.0, 1.0, 0.5]), st.floats(-3, 3, width=32)),
+    ),
+    st.integers(1, 12),
+)
+def test_matches_a_stable_sort_on_any_float32_matrix(scores, k):
+    assert_top_k_exact(scores, k)
+
+
+def test_descending_keys_sort_like_the_floats():
+    values = np.array([0.5, -1.0, np.inf, 2.0, -0.0, 0.0, -np.inf, 1e-45, -1e-45, 3.4e38], np.float32)
+    order = np.argsort(selection.descending_keys(values), kind="stable")
+    np.testing.assert_array_equal(values[order], -np.sort(-values.astype(np.float64), kind="stable"))
+    assert selection.descending_keys(np.float32([-0.0]))[0] == selection.descending_keys(np.float32([0.0]))[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([np.float16, np.float32]))
+def test_gap_key_sort_equals_the_argsort_path(seed, dtype):
+    rng = np.random.default_rng(seed)
+    scores = np.round(rng.normal(size=(40, 5)), 1).astype(dtype)  # ties across videos
+    hits = rng.random((40, 5)) < 0.3
+    expected = gap_from_pairs(scores.astype(np.float64), hits, 70)
+    assert gap_from_pairs(scores, hits, 70) == pytest.approx(expected, abs=1e-12)
+
+
+def test_select_with_hits_equals_its_parts():
+    rng = np.random.default_rng(2)
+    truth = (rng.random((300, 3862)) < 0.002).astype(np.float32)
+    scores = rng.random((300, 3862)).astype(np.float32) + truth * 0.3
+    indices, values, hits, num_true = selection.select_with_hits(truth, scores, 20)
+    expected_indices, expected_values = selection.top_k_rows(scores, 20)
+    np.testing.assert_array_equal(indices, expected_indices)
+    np.testing.assert_array_equal(values, expected_values)
+    np.testing.assert_array_equal(hits, selection.gather_hits(truth, expected_indices))
+    np.testing.assert_array_equal(num_true, truth.sum(axis=1))
+    # k=None: each block as deep as its largest label count; padding never reaches a row's depth.
+    indices, values, hits, num_true = selection.select_with_hits(truth, scores, None)
+    assert hits.shape[1] == max(1, num_true.max())
+    for row in range(300):
+        depth = max(1, num_true[row])
+        np.testing.assert_array_equal(indices[row, :depth], expected_indices[row, :depth])
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int8, np.int64, np.float16, np.float32, np.float64])
+def test_true_counts_for_every_dtype(dtype):
+    rng = np.random.default_rng(3)
+    truth = rng.random((300, 50)) < 0.1
+    np.testing.assert_array_equal(selection.true_counts(truth.astype(dtype)), truth.sum(axis=1))
+
+
+@pytest.mark.parametrize(
+    "bad", [0.5, 2.0, -1.0, 1e-30, np.float32(1) - np.float32(2**-24), np.nextafter(1.0, 2.0), np.nan, np.inf]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_true_counts_reject_every_other_value(bad, dtype):
+    truth = np.zeros((300, 50), dtype)
+    truth[:, 3] = 1
+    truth[250, 7] = bad
+    if truth[250, 7] in (0, 1):  # the value did not survive the cast
+        pytest.skip("not representable as a distinct value")
+    with pytest.raises(ValueError, match="y_true must be multi-hot.*1 other value"):
+        selection.true_counts(truth)
+
+
+def test_non_finite_scores_are_counted_over_the_whole_matrix():
+    scores = np.zeros((300, 50), np.float32)
+    scores[10, 1], scores[200, 2], scores[299, 3] = np.nan, np.inf, -np.inf
+    with pytest.raises(ValueError, match="y_score must be finite.*3 NaN or infinite"):
+        selection.top_k_rows(scores, 5)
+    for call in (map_at_k, gap_at_k, hit_at_1, perr):
+        with pytest.raises(ValueError, match="y_score must be finite"):
+            call(np.zeros((300, 50)), scores)
+    with pytest.raises(ValueError, match="y_score must be finite"):
+        perr(np.zeros((300, 50)), scores)  # no true label at all: the scores still get checked
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_metrics_equal_the_starter_code_on_rows_with_few_positive_scores(dtype):
+    # Three positive scores per video, the true labels among them, zeros elsewhere: the zeros tie
+    # (the starter code shuffles them, course_lib takes the lower index) but never hold a true label,
+    # so every metric is independent of the tie-break and must equal the starter code's.
+    rng = np.random.default_rng(4)
+    scores = np.zeros((300, 400))
+    truth = np.zeros((300, 400))
+    for row in range(300):
+        columns = rng.choice(400, 3, replace=False)
+        scores[row, columns] = rng.permutation([0.9, 0.6, 0.3])
+        truth[row, columns[: rng.integers(1, 4)]] = 1
+    scores = scores.astype(dtype)
+    scores64 = scores.astype(np.float64)
+    assert map_at_k(truth, scores, k=10) == pytest.approx(starter.mean_ap_at_n(scores64, truth, n=10), abs=1e-6)
+    assert hit_at_1(truth, scores) == pytest.approx(starter.calculate_hit_at_one(scores64, truth), abs=1e-6)
+    assert perr(truth, scores) == pytest.approx(starter.calculate_precision_at_equal_recall_rate(scores64, truth), abs=1e-6)

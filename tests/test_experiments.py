@@ -1,0 +1,69 @@
+"""Tests for course_lib.experiments: evaluate on scores and on models (one output, a `labels` output),
+fit_from repeats a run exactly."""
+
+import doctest
+
+import keras
+import numpy as np
+import pytest
+
+from course_lib import experiments, metrics
+from course_lib.experiments import evaluate, fit_from
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((40, 6)).astype("float32")
+Y = (rng.random((40, 12)) < 0.2).astype("float32")
+
+
+def test_evaluate_scores_matches_the_metrics():
+    scores = rng.random(Y.shape)
+    result = evaluate(scores, None, Y)
+    assert result == {"MAP@10": pytest.approx(metrics.map_at_k(Y, scores, k=10)),
+                      "GAP@20": pytest.approx(metrics.gap_at_k(Y, scores, k=20))}
+    with pytest.raises(ValueError, match="Received: scores.shape"):
+        evaluate(scores[:, :5], None, Y)
+
+
+def test_evaluate_reads_the_output_named_labels():
+    inputs = keras.Input((6,))
+    labels = keras.layers.Dense(12, activation="sigmoid", name="labels")(inputs)
+    other = keras.layers.Dense(3, name="vertical")(inputs)
+    single = keras.Model(inputs, labels)
+    expected = evaluate(single.predict(X, verbose=0), None, Y)
+    assert evaluate(single, X, Y) == expected
+    assert evaluate(keras.Model(inputs, {"vertical": other, "labels": labels}), X, Y) == expected
+    assert evaluate(keras.Model(inputs, [other, labels]), X, Y) == expected
+    with pytest.raises(ValueError, match="no output named 'labels'"):
+        evaluate(keras.Model(inputs, {"a": other, "b": labels}), X, Y)
+
+
+def small_model(momentum):
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, keras.layers.Dense(12, activation="sigmoid")(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=momentum), loss="binary_crossentropy")
+    return model
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_fit_from_repeats_a_run_exactly(momentum):
+    model = small_model(momentum)
+    initial = model.get_weights()
+    fit_from(model, initial, X, Y, epochs=2, batch_size=8)
+    first = model.get_weights()
+    fit_from(model, initial, X, Y, epochs=2, batch_size=8)
+    for a, b in zip(first, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(model.optimizer.iterations) == 10
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.1)
+
+
+def test_fit_from_needs_a_compiled_model():
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, keras.layers.Dense(12)(inputs))
+    with pytest.raises(ValueError, match="compiled"):
+        fit_from(model, model.get_weights(), X, Y, epochs=1, batch_size=8)
+
+
+def test_docstring_examples():
+    result = doctest.testmod(experiments, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
