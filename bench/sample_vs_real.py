@@ -165,10 +165,10 @@ def train_scores(name, x_train, y_train, x_valid, seed=0):
         model.fit(x_train, y_train.astype(np.float32), batch_size=64, epochs=5, verbose=0)
         return model.predict(x_valid, batch_size=1024, verbose=0)
     split = lambda x: {"mean_rgb": x[:, RGB], "mean_audio": x[:, AUDIO]}  # noqa: E731
-    model = fcn(seed=seed)
-    model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
-    model.fit(split(x_train), y_train.astype(np.float32), batch_size=256, epochs=5, verbose=0)
-    return model.predict(split(x_valid), batch_size=1024, verbose=0)
+    model = fcn(seed=seed)  # outputs {"labels": probabilities}
+    model.compile(keras.optimizers.Adam(1e-3), {"labels": "binary_crossentropy"})
+    model.fit(split(x_train), {"labels": y_train.astype(np.float32)}, batch_size=256, epochs=5, verbose=0)
+    return model.predict(split(x_valid), batch_size=1024, verbose=0)["labels"]
 
 
 def baselines(x_train, y_train, x_valid, y_valid, train=True):
