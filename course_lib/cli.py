@@ -30,6 +30,8 @@ def _synth(parser):
     parser.add_argument("--shards", type=int, default=10, help="shards in all, train and validate (default 10)")
     parser.add_argument("--seed", type=int, default=2018, help="same seed, same bytes (default 2018)")
     parser.add_argument("--validate-fraction", type=float, default=0.2, help="share of validate videos (default 0.2)")
+    parser.add_argument("--relatedness", type=float, default=0.5,
+                        help="cosine between related verticals' directions, in [0, 1] (default 0.5)")
 
 
 @command("inspect", "summarise shards: videos, labels, verticals, feature statistics", "course_lib.data.summary:main")

@@ -1,44 +1,71 @@
 """A synthetic YouTube-8M in the exact real format: the course's embedded default.
 
-``python -m course_lib synth --out DIR --videos N --shards S --seed K`` writes
+``python -m course_lib synth --out DIR --videos N --shards S --seed K --relatedness R`` writes
 ``train0000.tfrecord ...`` and ``validate0000.tfrecord ...``: video-level ``tf.train.Example``
 records with ``id``, ``labels``, ``mean_rgb`` (1,024 floats) and ``mean_audio`` (128 floats), as
-in the 2018 release. Same arguments, same bytes.
+in the 2018 release. Same arguments, same bytes. ``bench/sample_vs_real.py`` compares the sample
+with real shards, statistic by statistic and baseline by baseline.
 
 The generative model (one "world" per seed; train and validate shards share it):
 
 Labels.
-    The real vocabulary (3,862 labels, 25 verticals). Each video has a primary vertical ``v``,
-    drawn with probability proportional to the summed ``TrainVideoCount`` of its labels. The number
-    of labels ``n`` follows the histogram of the real validation shards (1 to 15, mean 3.0, never
-    zero). The first label is drawn from ``v``; each further one from ``v`` with probability 0.8,
-    else from any vertical; within a vertical, labels are drawn in proportion to
-    ``TrainVideoCount``, so label frequencies follow the real long tail. Labels are distinct.
+    The real vocabulary (3,862 labels, 25 verticals). A video has a primary vertical ``v``
+    and a number of labels ``n`` from the histogram of the real validation shards (1 to 15, mean
+    3.0). The first label is drawn from ``v``; each further one from ``v`` with probability 0.85,
+    else from any vertical; labels are distinct. Three things are fitted when the world is made
+    (a few rounds over 10,000 drawn videos): each label's draw weight, so that its frequency
+    follows ``TrainVideoCount`` (Game in 20 % of videos; labels rarer than about 1 in 300 keep
+    weights proportional to ``TrainVideoCount``); the prior of the primary vertical, so that the
+    share of videos with a label in each vertical is the real shards' (:data:`VERTICAL_VIDEOS`);
+    and a per-vertical tilt ``theta_v``: the label counts are dealt to the videos in the order of
+    ``theta_v + Gumbel noise``, so food videos carry about four food labels and arts videos two,
+    as in the real shards, while the histogram of ``n`` stays exact.
 
 Features.
-    A fixed subset ``S`` of informative dimensions (40 % of rgb, 60 % of audio); the others are
-    pure noise. Vertical ``v`` has a direction ``u_v`` and label ``l`` a direction
-    ``w_l = (u_v(l) + e_l) / sqrt(2)``, both Gaussian on ``S`` (labels of one vertical share
-    ``u_v``; verticals differ). Each vertical splits its signal between audio and rgb (an audio
-    share drawn in [0.15, 0.85]) and has its own strength ``s_v`` (some verticals are harder).
-    A video's latent is ``z = A * sum_l s_v(l) w_l / sqrt(n) + noise`` with unit Gaussian noise.
-    Each dimension is then standardised and given a spread like the real data's (per-dimension
-    standard deviation 0.40 to 0.81 for rgb, 0.58 to 0.96 for audio; overall about 0.46 and 0.69),
-    a small offset, and clipped to the real range [-1.9921875, 2.0078125].
+    Weak, high-dimensional and nearly uncorrelated, like PCA-ed real features. Each label ``l``
+    of vertical ``v`` has a signal ``w_l = A s_v (sqrt(b) u_v + sqrt(1 - b) e_l)``, unit
+    directions ``u_v`` (the vertical's, see the task structure below) and ``e_l`` (the label's own,
+    Gaussian), both on a fixed set of informative dimensions (:attr:`World.informative`: about 45 %
+    of rgb and 60 % of audio, more among the leading dimensions), ``A = SIGNAL`` = 4 against unit
+    noise in each of 1,152 dimensions, ``b = VERTICAL_SHARE`` = 0.5, ``s_v`` the vertical's
+    strength. A video's latent is ``z = sum_l w_l + eps`` (the sum over its labels; ``eps`` unit
+    Gaussian noise in all 1,152 dimensions): a weak signal a linear model finds along the right
+    directions, but spread so thinly that a rare label's class centroid (a few videos) is mostly
+    noise. Each dimension ``d`` is standardised and given the spread ``a + b' (1 + d / c) ** -p``
+    fitted to the real shards (:data:`SPREAD`; about 0.79 down to 0.40 for rgb, 0.93 down to 0.6
+    for audio, jittered by 0.5 %), so spreads decrease with the index as after PCA. Each modality
+    of a video is then scaled by ``r = sqrt(Gamma(k) / k)`` (:data:`SCALE_SHAPE`; real frame means
+    vary a lot in norm): for rgb this scale mixture gives the real excess kurtosis of about 1.7;
+    audio stays near Gaussian. A small offset is added and tails beyond 1.5 are compressed
+    smoothly (``tanh``) below 1.99, so
+    values stay in the real range [-1.9921875, 2.0078125] with no pile-up at its edges.
+
+Task structure (the ground truth for notebooks 04-07, :func:`task_structure`).
+    The 25 verticals are the tasks. They fall into ``NUM_GROUPS`` = 5 seeded groups of five.
+    ``u_v = sign_v sqrt(rho) d_g + sqrt(1 - rho) f_v`` with ``d_g`` the group's direction, ``f_v``
+    the vertical's own and all of them orthonormal, so two verticals of one group have cosine
+    ``+rho`` (``-rho`` for the one vertical per group whose sign is -1: its signal conflicts with
+    its group's), and verticals of different groups have cosine 0. ``rho`` is the one knob,
+    ``relatedness`` (default 0.5; 0 = unrelated tasks, 1 = one shared direction per group), as the
+    cosine between the tasks' weight vectors in the MMoE paper's synthetic experiment. Strengths
+    ``s_v`` are drawn in [0.7, 1.3] (some tasks are harder), and one vertical per group is noisy.
+    ``SYNTHETIC.json`` stores the structure beside the arguments.
 
 Label noise.
-    Some verticals are noisy: each of their labels is replaced, with a per-vertical probability
-    up to 0.3, by another label of the same vertical after the features are drawn.
+    Each label of a noisy vertical is replaced, with that vertical's probability (0.2 to 0.3), by
+    another label of the vertical drawn by the same weights, after the features were drawn.
 
 Ids.
     Four characters like the real ones: two for the video, two for the shard (``a-z A-Z 0-9``),
     distinct across every shard written with one seed.
 
-So a logistic baseline learns a clearly non-trivial GAP@20 in a few epochs, per-vertical heads
-have verticals of different difficulty to show, and the l1/l2 row-sparse first layer of notebook 03
-has informative and uninformative inputs to tell apart.
+So the three baselines rank as on real data (a trained logistic model and the FCN beat the
+training-free nearest class centroid), per-vertical heads have related, conflicting, noisy and
+harder tasks to show, and the l1/l2 row-sparse first layer of notebook 03 has informative and
+uninformative inputs to tell apart.
 """
 
+import hashlib
 import itertools
 import json
 import os
@@ -54,64 +81,171 @@ from course_lib.data.vocabulary import load_vocabulary
 
 # Labels per video in the 20 real validation shards (n = 1 .. 15).
 LABEL_COUNT_HISTOGRAM = np.array([1540, 1290, 1024, 927, 539, 259, 156, 84, 31, 18, 13, 2, 3, 1, 2])
+# Videos with a label in each vertical (in Vocabulary.vertical_names order), in the same 5,889 videos:
+# food videos carry four food labels each, arts videos two (label_statistics in bench/sample_vs_real.py).
+VERTICAL_VIDEOS = np.array([1423, 2325, 781, 459, 264, 429, 736, 242, 55, 311, 127, 155, 187, 217, 88, 33, 51, 76,
+                            133, 21, 52, 12, 40, 8, 19]) / 5889
+TRAIN_VIDEOS = 3_888_919  # videos in the 2018 train partition: P(label l) = TrainVideoCount_l / TRAIN_VIDEOS
 FEATURE_LOW, FEATURE_HIGH = spec.FEATURE_RANGE
-SAME_VERTICAL = 0.8
-SIGNAL = 2.0  # A above: a logistic model then reaches GAP@20 ~0.45 in 5 epochs, as on real shards
-SAMPLE_ARGS = {"videos": 10_000, "shards": 10, "seed": 2018, "validate_fraction": 0.2}
+SQUASH_FROM, SQUASH_TO = 1.5, 1.99  # tails beyond 1.5 are compressed smoothly below 1.99: no pile-up at +-2
+SAME_VERTICAL = 0.85
+# Spread of dimension d (fitted to the real shards): a + b (1 + d / c) ** -p, per modality.
+SPREAD = {"rgb": (0.3516, 0.44, 19.35, 0.466), "audio": (0.4319, 0.50, 20.98, 0.5)}
+SPREAD_JITTER = 0.005  # log-normal, per dimension
+SCALE_SHAPE = {"rgb": 1.4, "audio": 30.0}  # per-video scale r = sqrt(Gamma(k) / k): rgb excess kurtosis ~3 / k
+SIGNAL = 4.0  # norm of a label's signal, against unit noise in each of the 1,152 dimensions
+# Tuning knobs kept at their chosen values (bench/sample_vs_real.py measured the alternatives):
+COUNT_POWER = 0.0  # a video's signal: the sum of its labels' divided by n ** COUNT_POWER
+SCALE_SIGNAL = 1  # 1: the per-video scale r multiplies signal and noise; 0: the noise only
+SIGNAL_SHAPE = 1000.0  # per-video signal amplitude q = sqrt(Gamma(k) / k); k = 1000: q ~ 1
+VERTICAL_SHARE = 0.5  # share of a label's direction that is its vertical's
+NUM_GROUPS = 5
+SAMPLE_ARGS = {"videos": 10_000, "shards": 10, "seed": 2018, "validate_fraction": 0.2, "relatedness": 0.5}
 MANIFEST = "SYNTHETIC.json"
+GENERATOR = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # a changed generator regenerates
+
+
+def task_structure(seed=SAMPLE_ARGS["seed"], relatedness=SAMPLE_ARGS["relatedness"], vocabulary=None):
+    """The seeded ground truth of how the 25 verticals (the tasks of notebooks 04-07) relate.
+
+    The verticals are split at random into ``NUM_GROUPS`` groups of five. Vertical ``v`` of group
+    ``g`` has the unit direction ``u_v = sign_v sqrt(relatedness) d_g + sqrt(1 - relatedness) e_v``
+    (``d_g``, ``e_v`` orthonormal), so two verticals of one group have cosine ``+relatedness``
+    when their signs agree and ``-relatedness`` when they conflict (one vertical in each group has
+    ``sign = -1``), and verticals of different groups are orthogonal: ``relatedness`` is the knob of
+    the MMoE paper's synthetic experiment. Five verticals, one per group, are noisy: a share of
+    their labels (0.2 to 0.3) is replaced by another label of the vertical.
+
+    Returns:
+        A dict of plain lists (JSON-ready): ``verticals`` (names), ``group`` (group of each
+        vertical), ``groups`` (vertical names of each group), ``sign``, ``strength`` (signal
+        strength of each vertical, 0.7 to 1.3), ``label_noise``, ``relatedness`` (the knob) and
+        ``cosine`` (the 25 x 25 matrix of cosines between the verticals' directions).
+
+    Example:
+
+    >>> truth = task_structure(seed=0, relatedness=0.6)
+    >>> len(truth["verticals"]), round(max(c for row in truth["cosine"] for c in row if c < 0.99), 2)
+    (25, 0.6)
+    """
+    if not 0 <= relatedness <= 1:
+        raise ValueError(f"relatedness must be in [0, 1]. Received: relatedness={relatedness!r}")
+    vocabulary = vocabulary or load_vocabulary()
+    num_verticals = vocabulary.num_verticals
+    rng = np.random.default_rng([seed, 4])
+    group = np.empty(num_verticals, np.int64)
+    group[rng.permutation(num_verticals)] = np.arange(num_verticals) % NUM_GROUPS
+    sign = np.ones(num_verticals)
+    label_noise = np.zeros(num_verticals)
+    for g in range(NUM_GROUPS):
+        members = rng.permutation(np.flatnonzero(group == g))
+        sign[members[0]] = -1.0
+        label_noise[members[1]] = rng.uniform(0.2, 0.3)
+    strength = rng.uniform(0.7, 1.3, num_verticals)
+    mix = np.sqrt(relatedness) * sign[:, None] * np.eye(NUM_GROUPS)[group]
+    coordinates = np.concatenate([mix, np.sqrt(1 - relatedness) * np.eye(num_verticals)], axis=1)
+    cosine = coordinates @ coordinates.T
+    return {
+        "verticals": list(vocabulary.vertical_names),
+        "group": group.tolist(),
+        "groups": [[vocabulary.vertical_names[v] for v in np.flatnonzero(group == g)] for g in range(NUM_GROUPS)],
+        "sign": sign.tolist(),
+        "strength": strength.round(6).tolist(),
+        "label_noise": label_noise.round(6).tolist(),
+        "relatedness": float(relatedness),
+        "cosine": cosine.round(6).tolist(),
+        "_coordinates": coordinates,
+    }
+
+
+def _spread(rng, name, size):
+    a, b, c, p = SPREAD[name]
+    return (a + b * (1 + np.arange(size) / c) ** -p) * np.exp(rng.normal(0, SPREAD_JITTER, size))
+
+
+def _squash(x):
+    """Identity up to ``SQUASH_FROM``; beyond, tanh-compressed to stay inside ``SQUASH_TO``."""
+    room = np.float32(SQUASH_TO - SQUASH_FROM)
+    excess = np.abs(x) - np.float32(SQUASH_FROM)
+    tail = excess > 0
+    x[tail] = np.sign(x[tail]) * (np.float32(SQUASH_FROM) + room * np.tanh(excess[tail] / room))
+    return x
 
 
 class World:
-    """The parameters of one synthetic YouTube-8M, drawn from ``seed``."""
+    """The parameters of one synthetic YouTube-8M, drawn from ``seed`` (see the module docstring)."""
 
-    def __init__(self, seed, vocabulary=None):
+    def __init__(self, seed, vocabulary=None, relatedness=SAMPLE_ARGS["relatedness"]):
         self.vocabulary = vocabulary or load_vocabulary()
         voc = self.vocabulary
         rng = np.random.default_rng([seed, 0])
-        num_verticals, num_classes = voc.num_verticals, voc.num_classes
         dims = spec.RGB_SIZE + spec.AUDIO_SIZE
         self.is_audio = np.arange(dims) >= spec.RGB_SIZE
+        self._fit_label_weights(np.random.default_rng([seed, 5]))
 
-        counts = voc.train_counts.astype(np.float64)
-        self.vertical_prior = np.bincount(voc.vertical_ids, counts, num_verticals)
-        self.vertical_prior /= self.vertical_prior.sum()
-        self.label_cdf = []  # per vertical: (label ids, cumulative probabilities)
-        for v in range(num_verticals):
-            ids = np.flatnonzero(voc.vertical_ids == v)
-            cdf = np.cumsum(counts[ids])
-            self.label_cdf.append((ids, cdf / cdf[-1]))
+        self.truth = task_structure(seed, relatedness, voc)
+        coordinates = self.truth.pop("_coordinates")
+        # Informative dimensions: more of them among the leading (high-variance) ones, as in PCA.
+        position = np.concatenate([np.arange(spec.RGB_SIZE) / spec.RGB_SIZE, np.arange(spec.AUDIO_SIZE) / spec.AUDIO_SIZE])
+        chance = np.where(self.is_audio, 0.8 - 0.4 * position, 0.7 - 0.5 * position)
+        self.informative = rng.random(dims) < chance
+        basis = np.linalg.qr(rng.standard_normal((dims, coordinates.shape[1])) * self.informative[:, None])[0]
+        self.vertical_dirs = vertical_dirs = (coordinates @ basis.T).astype(np.float32)  # (verticals, dims) u_v
+        label_dirs = rng.standard_normal((voc.num_classes, dims)) * self.informative
+        label_dirs /= np.linalg.norm(label_dirs, axis=1, keepdims=True)
+        strength = np.asarray(self.truth["strength"])[voc.vertical_ids, None]
+        self.label_signal = (SIGNAL * strength * (np.sqrt(VERTICAL_SHARE) * vertical_dirs[voc.vertical_ids]
+                             + np.sqrt(1 - VERTICAL_SHARE) * label_dirs)).astype(np.float32)
+        self.label_noise = np.asarray(self.truth["label_noise"])
 
-        informative = np.where(self.is_audio, rng.random(dims) < 0.6, rng.random(dims) < 0.4)
-        self.informative = informative
-        audio_share = rng.uniform(0.15, 0.85, num_verticals)
-        modality = np.where(self.is_audio[None, :], np.sqrt(audio_share)[:, None], np.sqrt(1 - audio_share)[:, None])
-        vertical_dirs = rng.standard_normal((num_verticals, dims)) * informative * modality
-        label_dirs = rng.standard_normal((num_classes, dims)) * informative * modality[voc.vertical_ids]
-        strength = rng.uniform(0.5, 1.5, num_verticals)
-        self.strength = strength
-        self.label_signal = (
-            SIGNAL * strength[voc.vertical_ids, None] * (vertical_dirs[voc.vertical_ids] + label_dirs) / np.sqrt(2)
-        ).astype(np.float32)
-        self.label_noise = np.where(rng.random(num_verticals) < 0.3, rng.uniform(0.1, 0.3, num_verticals), 0.0)
-
-        spread = np.where(
-            self.is_audio,
-            0.58 + rng.exponential(0.10, dims),
-            0.395 + rng.exponential(0.065, dims),
-        )
-        self.spread = np.minimum(spread, np.where(self.is_audio, 0.96, 0.81)).astype(np.float32)
-        self.offset = rng.normal(0.0, 0.03, dims).astype(np.float32)
-        # Standardise each latent dimension with its spread over a calibration draw.
+        spread = np.concatenate([_spread(rng, "rgb", spec.RGB_SIZE), _spread(rng, "audio", spec.AUDIO_SIZE)])
+        self.spread = spread.astype(np.float32)
+        self.offset = np.where(self.is_audio, rng.normal(0, 0.02, dims), rng.normal(0.01, 0.01, dims)).astype(np.float32)
+        # Standardise each latent dimension over a calibration draw.
         labels = self.draw_labels(np.random.default_rng([seed, 1]), 4096)
         latent = self._latent(np.random.default_rng([seed, 2]), labels)
-        self.latent_mean = latent.mean(0)
+        self.latent_mean = latent.mean(0, dtype=np.float64).astype(np.float32)
         self.latent_std = latent.std(0)
+        self.latent_scale = (self.spread / self.latent_std).astype(np.float32)
+
+    def _fit_label_weights(self, rng, rounds=8, videos=10_000):
+        """Fit the draw so that label frequencies follow TrainVideoCount and videos per vertical the
+        real shards: per-label weights, the primary-vertical prior, and each vertical's label count
+        tilt ``theta`` (videos of a high-theta vertical get the larger label counts)."""
+        voc = self.vocabulary
+        target = voc.train_counts / TRAIN_VIDEOS
+        fitted = target * videos >= 30  # rarer labels keep weights proportional to TrainVideoCount
+        target_occurrences = np.bincount(voc.vertical_ids, target, voc.num_verticals)
+        self.label_weight = voc.train_counts.astype(np.float64)
+        self.vertical_prior = VERTICAL_VIDEOS / VERTICAL_VIDEOS.sum()
+        self.theta = np.zeros(voc.num_verticals)
+        for round_ in range(rounds + 1):
+            self.vertical_prior /= self.vertical_prior.sum()
+            self.label_cdf = []  # per vertical: (label ids, cumulative probabilities)
+            for v in range(voc.num_verticals):
+                ids = np.flatnonzero(voc.vertical_ids == v)
+                cdf = np.cumsum(self.label_weight[ids])
+                self.label_cdf.append((ids, cdf / cdf[-1]))
+            if round_ == rounds:
+                return
+            labels = self.draw_labels(rng, videos)
+            counts = np.bincount(np.concatenate(labels), minlength=voc.num_classes) / videos
+            self.label_weight *= np.clip(np.where(fitted, target / np.maximum(counts, 0.5 / videos), 1.0), 0.5, 2.0)
+            video = np.repeat(np.arange(videos), [len(ids) for ids in labels])
+            pairs = np.unique(video * voc.num_verticals + voc.vertical_ids[np.concatenate(labels)])
+            shares = np.maximum(np.bincount(pairs % voc.num_verticals, minlength=voc.num_verticals) / videos, 0.5 / videos)
+            occurrences = np.maximum(np.bincount(voc.vertical_ids, counts, voc.num_verticals), 0.5 / videos)
+            self.vertical_prior *= np.clip(VERTICAL_VIDEOS / shares, 0.5, 2.0)
+            self.theta += 0.5 * np.log((target_occurrences / VERTICAL_VIDEOS) / (occurrences / shares))
 
     def draw_labels(self, rng, num_videos):
         """A list of label-id arrays, one per video."""
-        n = rng.choice(len(LABEL_COUNT_HISTOGRAM), num_videos, p=LABEL_COUNT_HISTOGRAM / LABEL_COUNT_HISTOGRAM.sum()) + 1
+        counts = rng.choice(len(LABEL_COUNT_HISTOGRAM), num_videos, p=LABEL_COUNT_HISTOGRAM / LABEL_COUNT_HISTOGRAM.sum()) + 1
         slots = 2 * len(LABEL_COUNT_HISTOGRAM)
         primary = rng.choice(len(self.vertical_prior), num_videos, p=self.vertical_prior)
+        # The label counts go to the videos in the order of theta[primary] + Gumbel noise.
+        n = np.empty_like(counts)
+        n[np.argsort(self.theta[primary] + rng.gumbel(size=num_videos), kind="stable")] = np.sort(counts)
         other = rng.choice(len(self.vertical_prior), (num_videos, slots), p=self.vertical_prior)
         same = rng.random((num_videos, slots)) < SAME_VERTICAL
         same[:, 0] = True
@@ -121,33 +255,54 @@ class World:
         for v, (ids, cdf) in enumerate(self.label_cdf):
             mask = slot_vertical == v
             candidates[mask] = ids[np.minimum(np.searchsorted(cdf, uniform[mask]), len(ids) - 1)]
-        videos = []
-        for row, count in zip(candidates, n):
-            _, first = np.unique(row, return_index=True)
-            videos.append(row[np.sort(first)][:count])
-        return videos
+        # Keep each row's first occurrences, in order, up to n labels (vectorised np.unique per row).
+        order = np.argsort(candidates, axis=1, kind="stable")
+        ranked = np.take_along_axis(candidates, order, axis=1)
+        repeat = np.zeros_like(candidates, dtype=bool)
+        np.put_along_axis(repeat, order[:, 1:], ranked[:, 1:] == ranked[:, :-1], axis=1)
+        keep = ~repeat & (np.cumsum(~repeat, axis=1) <= n[:, None])
+        return np.split(candidates[keep], np.cumsum(keep.sum(axis=1))[:-1])
 
-    def _latent(self, rng, labels):
-        signal = np.stack([self.label_signal[ids].sum(0) / np.sqrt(len(ids)) for ids in labels])
-        return signal + rng.standard_normal(signal.shape, dtype=np.float32)
+    def _latent(self, rng, labels, noise_scale=None):
+        """``sum_l w_l q / n ** COUNT_POWER + noise_scale * eps``, (videos, dims) float32."""
+        sizes = np.array([len(ids) for ids in labels])
+        slots = np.zeros((len(labels), sizes.max()), np.int64)
+        slots[np.arange(slots.shape[1]) < sizes[:, None]] = np.concatenate(labels)
+        latent = rng.standard_normal((len(labels), self.label_signal.shape[1]), dtype=np.float32)
+        if noise_scale is not None:
+            latent *= noise_scale
+        typical = np.sqrt(rng.gamma(SIGNAL_SHAPE, 1 / SIGNAL_SHAPE, len(labels)))
+        weight = (typical / sizes.astype(np.float64) ** COUNT_POWER).astype(np.float32)
+        for j in range(slots.shape[1]):  # the j-th label of every video that has one
+            rows = np.flatnonzero(sizes > j)
+            latent[rows] += self.label_signal[slots[rows, j]] * weight[rows, None]
+        return latent
 
     def draw_features(self, rng, labels):
         """``(mean_rgb, mean_audio)`` float32 arrays for the videos whose labels are given."""
-        z = (self._latent(rng, labels) - self.latent_mean) / self.latent_std
-        x = np.clip(z * self.spread + self.offset, FEATURE_LOW, FEATURE_HIGH).astype(np.float32)
+        scale = np.empty((len(labels), len(self.is_audio)), np.float32)
+        for name, part in (("rgb", slice(0, spec.RGB_SIZE)), ("audio", slice(spec.RGB_SIZE, None))):
+            k = SCALE_SHAPE[name]
+            scale[:, part] = np.sqrt(rng.gamma(k, 1 / k, (len(labels), 1)))
+        if SCALE_SIGNAL:
+            z = (self._latent(rng, labels) - self.latent_mean) * scale * self.latent_scale
+        else:
+            z = (self._latent(rng, labels, scale) - self.latent_mean) * self.latent_scale
+        x = np.clip(_squash(z + self.offset), FEATURE_LOW, FEATURE_HIGH)
         return x[:, : spec.RGB_SIZE], x[:, spec.RGB_SIZE :]
 
     def corrupt_labels(self, rng, labels):
-        """Apply each vertical's label noise (after the features were drawn from the true labels)."""
+        """Apply each noisy vertical's label noise (after the features were drawn from the true labels)."""
         noisy = []
         for ids in labels:
             ids = ids.copy()
-            for i, label in enumerate(ids):
-                v = self.vocabulary.vertical_ids[label]
-                if self.label_noise[v] and rng.random() < self.label_noise[v]:
-                    replacement = rng.choice(self.label_cdf[v][0])
-                    if replacement not in ids:
-                        ids[i] = replacement
+            verticals = self.vocabulary.vertical_ids[ids]
+            flip = rng.random(len(ids)) < self.label_noise[verticals]
+            for i in np.flatnonzero(flip):
+                label_ids, cdf = self.label_cdf[verticals[i]]
+                replacement = label_ids[min(np.searchsorted(cdf, rng.random()), len(label_ids) - 1)]
+                if replacement not in ids:
+                    ids[i] = replacement
             noisy.append(ids)
         return noisy
 
@@ -175,16 +330,21 @@ def _split_plan(videos, shards, validate_fraction):
 
 
 def write_synthetic(out, videos=SAMPLE_ARGS["videos"], shards=SAMPLE_ARGS["shards"], seed=SAMPLE_ARGS["seed"],
-                    validate_fraction=SAMPLE_ARGS["validate_fraction"], progress=True):
+                    validate_fraction=SAMPLE_ARGS["validate_fraction"], progress=True,
+                    relatedness=SAMPLE_ARGS["relatedness"]):
     """Write a synthetic YouTube-8M to folder ``out``; return the list of files written.
 
-    Each shard is written to a temporary name and renamed when complete, so an interrupted run
-    never leaves a broken shard under a real name. ``SYNTHETIC.json`` records the arguments.
+    ``relatedness`` (in [0, 1]) is the cosine between the directions of two verticals of one group
+    (see :func:`task_structure`). Each shard is written to a temporary name and renamed when
+    complete, so an interrupted run never leaves a broken shard under a real name.
+    ``SYNTHETIC.json`` records the arguments, the generator's version and the task structure.
     """
     plan = _split_plan(int(videos), int(shards), float(validate_fraction))
+    if not 0 <= relatedness <= 1:
+        raise ValueError(f"relatedness must be in [0, 1]. Received: relatedness={relatedness!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    world = World(seed)
+    world = World(seed, relatedness=float(relatedness))
     written = []
     with tqdm(total=int(videos), unit="video", desc="synth", disable=None if progress else True) as bar:
         for global_index, (split, index, size) in enumerate(plan):
@@ -205,7 +365,8 @@ def write_synthetic(out, videos=SAMPLE_ARGS["videos"], shards=SAMPLE_ARGS["shard
             written.append(path)
             bar.update(size)
     manifest = {"videos": int(videos), "shards": int(shards), "seed": int(seed),
-                "validate_fraction": float(validate_fraction)}
+                "validate_fraction": float(validate_fraction), "relatedness": float(relatedness),
+                "generator": GENERATOR, "task_structure": world.truth}
     tmp = out / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n")
     os.replace(tmp, out / MANIFEST)
@@ -229,7 +390,8 @@ def ensure_sample(out=None, progress=True):
     manifest = out / MANIFEST
     if manifest.exists():
         try:
-            if json.loads(manifest.read_text()) == SAMPLE_ARGS:
+            written = json.loads(manifest.read_text())
+            if {k: written.get(k) for k in SAMPLE_ARGS} == SAMPLE_ARGS and written.get("generator") == GENERATOR:
                 return out
         except ValueError:
             pass
@@ -241,6 +403,7 @@ def ensure_sample(out=None, progress=True):
 
 def main(args):
     """``python -m course_lib synth``."""
-    files = write_synthetic(args.out, args.videos, args.shards, args.seed, args.validate_fraction)
+    files = write_synthetic(args.out, args.videos, args.shards, args.seed, args.validate_fraction,
+                            relatedness=args.relatedness)
     print(f"wrote {len(files)} shards, {args.videos} videos, to {args.out}")
     return 0

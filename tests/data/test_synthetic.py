@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -47,19 +48,66 @@ def test_same_bytes_across_processes(tmp_path):
     assert digests[0] == digests[1]
 
 
-def test_statistics_look_like_the_real_shards(medium_world):
-    ids, x, y = _load(medium_world, "train")
-    rgb, audio = x[:, :1024], x[:, 1024:]
-    assert abs(rgb.std() - 0.46) < 0.03 and abs(audio.std() - 0.69) < 0.04
-    assert 0.35 < rgb.std(0).min() and rgb.std(0).max() < 0.85  # sampling noise of 2,400 videos
-    assert 0.55 < audio.std(0).min() and audio.std(0).max() < 1.0
-    assert x.min() >= synthetic.FEATURE_LOW and x.max() <= synthetic.FEATURE_HIGH
-    per_video = y.sum(1)
-    assert per_video.min() >= 1 and 2.7 < per_video.mean() < 3.3
-    # Long tail: the most frequent synthetic labels are among the most frequent real ones.
-    counts = load_vocabulary().train_counts
-    top = np.argsort(-y.sum(0))[:5]
-    assert all(counts[label] >= np.sort(counts)[-30] for label in top)
+def _bench():
+    """``bench/sample_vs_real.py``, where the statistics and their tolerances are defined once."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "sample_vs_real.py"
+    sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location("sample_vs_real", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The real column of bench/sample_vs_real.py on the 20 real validation shards (5,889 videos).
+REAL = {
+    "labels_mean": 2.992, "labels_one": 0.2615, "game_share": 0.1958, "top10_share": 0.2844,
+    "top100_share": 0.6159, "count_spearman": 0.716, "arts": 0.3948, "games": 0.2416, "autos": 0.1326,
+    "sports": 0.1250, "food": 0.0448, "same_vertical": 0.699, "rgb_std": 0.4611, "rgb_std_low": 0.3952,
+    "rgb_std_high": 0.8117, "audio_std": 0.6868, "audio_std_low": 0.5809, "audio_std_high": 0.9577,
+    "rgb_order": -0.973, "audio_order": -0.967, "rgb_kurtosis": 1.688, "audio_edge": 0.0005,
+}
+
+
+@pytest.fixture(scope="module")
+def sample_statistics(medium_world):
+    bench = _bench()
+    x, y = bench.load(sorted(medium_world.glob("*.tfrecord")))
+    return bench, {**bench.label_statistics(y), **bench.feature_statistics(x)}
+
+
+@pytest.mark.parametrize("key", sorted(REAL))
+def test_statistics_match_the_real_shards(sample_statistics, key):
+    # 3,000 videos instead of 5,889: the rank correlations and spreads are noisier, count_spearman
+    # and the distinct labels depend on the number of videos (the bench compares them at equal size).
+    bench, stats = sample_statistics
+    if key == "count_spearman":
+        assert 0.55 < stats[key] < 0.8
+    else:
+        assert bench.within(key, REAL[key], stats[key]), (key, REAL[key], stats[key])
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10, open: the label signal still adds strong rgb directions (bench: top-10 PCs 6.0 % against 3.3 % real)")
+def test_features_are_nearly_uncorrelated(sample_statistics, medium_world):
+    # Real shards: the top-10 principal components hold 1.4x (rgb) and 1.4x (audio) the share they
+    # hold in Gaussian noise of the same size; a low-rank class structure would hold far more.
+    bench, stats = sample_statistics
+    noise = np.random.default_rng(0).standard_normal((3000, 1152))
+    assert stats["rgb_top10_pc"] < 2.0 * bench.top_pc_share(noise[:, :1024])
+    assert stats["audio_top10_pc"] < 1.6 * bench.top_pc_share(noise[:, 1024:])
+
+
+def test_statistics_at_equal_size_on_real_shards(real_shards, tmp_path):
+    bench = _bench()
+    synthetic.write_synthetic(tmp_path, videos=5889, shards=4, seed=3, progress=False)
+    sample_x, sample_y = bench.load(sorted(tmp_path.glob("*.tfrecord")))
+    real_x, real_y = bench.load(real_shards)
+    real = {**bench.label_statistics(real_y), **bench.feature_statistics(real_x)}
+    sample = {**bench.label_statistics(sample_y), **bench.feature_statistics(sample_x)}
+    misses = {key: (real[key], sample[key]) for key in real if not bench.within(key, real[key], sample[key])}
+    assert not misses
 
 
 def test_ids_are_distinct_across_every_shard(medium_world):
@@ -82,16 +130,47 @@ def test_labels_cooccur_mostly_inside_their_vertical(medium_world):
     assert same / total > 0.6
 
 
-def test_a_logistic_model_learns_it(medium_world):
-    _, x, y = _load(medium_world, "train")
-    _, x_val, y_val = _load(medium_world, "validate")
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((1152,)), keras.layers.Dense(3862, activation="sigmoid")])
-    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
-    model.fit(x, y, batch_size=64, epochs=3, verbose=0)
-    learned = metrics.gap_at_k(y_val, model.predict(x_val, verbose=0))
-    prior = metrics.gap_at_k(y_val, np.tile(y.mean(0), (len(y_val), 1)))
-    assert learned > 0.25 and learned > 4 * prior
+@pytest.mark.xfail(strict=True, reason="issue 10, open: the FCN's MAP@10 after 5 epochs is just below the centroid's on the sample (bench: 0.267 against 0.288)")
+def test_baselines_rank_as_on_real_data(medium_world):
+    # Real shards (bench/sample_vs_real.py): the training-free nearest centroid is the weakest of the
+    # three, MAP@10 0.34 against FCN 0.42 and logistic 0.61 (GAP@20 0.22 / 0.37 / 0.45). Here at CI
+    # size: 2,400 train and 600 validate videos.
+    bench = _bench()
+    x, y = bench.load(sorted(medium_world.glob("train*.tfrecord")))
+    x_val, y_val = bench.load(sorted(medium_world.glob("validate*.tfrecord")))
+    scores = {"centroid": bench.centroid_scores(x, y, x_val)}
+    for name in ("logistic", "fcn"):
+        scores[name] = bench.train_scores(name, x, y, x_val)
+    map10 = {name: metrics.map_at_k(y_val, s, 10) for name, s in scores.items()}
+    gap20 = {name: metrics.gap_at_k(y_val, s, 20) for name, s in scores.items()}
+    assert map10["centroid"] < min(map10["fcn"], map10["logistic"]), map10
+    assert gap20["centroid"] < min(gap20["fcn"], gap20["logistic"]), gap20
+
+
+def test_task_structure_is_the_documented_ground_truth(tiny_world):
+    truth = synthetic.task_structure(seed=7, relatedness=0.3)
+    cosine, group, sign = np.array(truth["cosine"]), np.array(truth["group"]), np.array(truth["sign"])
+    same = group[:, None] == group[None, :]
+    np.testing.assert_allclose(np.diag(cosine), 1.0, atol=1e-6)
+    off = same & ~np.eye(25, dtype=bool)
+    np.testing.assert_allclose(cosine[off], 0.3 * (sign[:, None] * sign[None, :])[off], atol=1e-6)
+    np.testing.assert_allclose(cosine[~same], 0.0, atol=1e-6)
+    assert [len(g) for g in truth["groups"]] == [5] * 5
+    assert (sign < 0).sum() == 5 and (np.array(truth["label_noise"]) > 0).sum() == 5
+    # The directions the features are drawn from have exactly these cosines.
+    world = synthetic.World(7, relatedness=0.3)
+    assert json.loads((tiny_world / "SYNTHETIC.json").read_text())["task_structure"]["relatedness"] == 0.5
+    np.testing.assert_allclose(world.vertical_dirs @ world.vertical_dirs.T, cosine, atol=1e-5)
+
+
+def test_relatedness_is_the_one_knob(tmp_path):
+    with pytest.raises(ValueError, match="relatedness"):
+        synthetic.write_synthetic(tmp_path, videos=10, shards=2, relatedness=1.5)
+    low, high = synthetic.task_structure(1, 0.0), synthetic.task_structure(1, 0.9)
+    assert low["groups"] == high["groups"] and low["sign"] == high["sign"]
+    assert np.abs(np.array(low["cosine"]) - np.eye(25)).max() < 1e-6
+    assert cli.main(["synth", "--out", str(tmp_path), "--videos", "20", "--shards", "2", "--relatedness", "0.8"]) == 0
+    assert json.loads((tmp_path / "SYNTHETIC.json").read_text())["task_structure"]["relatedness"] == 0.8
 
 
 def test_bad_arguments():
@@ -104,6 +183,9 @@ def test_bad_arguments():
 
 def test_ensure_sample_generates_once(tmp_path, monkeypatch):
     monkeypatch.setattr(synthetic, "SAMPLE_ARGS", {"videos": 40, "shards": 2, "seed": 1, "validate_fraction": 0.5})
+    stale = tmp_path / "sample"
+    stale.mkdir()
+    (stale / "SYNTHETIC.json").write_text(json.dumps({**synthetic.SAMPLE_ARGS, "generator": "an older one"}))
     out = synthetic.ensure_sample(tmp_path / "sample", progress=False)
     stamp = (out / "train0000.tfrecord").stat().st_mtime_ns
     synthetic.ensure_sample(out, progress=False)
