@@ -24,20 +24,27 @@ def command(name, help, target):
 
 @command("synth", "write a synthetic YouTube-8M in the real format", "course_lib.data.synthetic:main")
 def _synth(parser):
-    from_sample = "default: the embedded sample's"
+    from course_lib.data.options import SAMPLE_ARGS as sample
+
     parser.add_argument("--out", required=True, help="folder to write train*/validate* shards to")
-    parser.add_argument("--videos", type=int, default=10_000, help=f"videos in all ({from_sample}, 10000)")
-    parser.add_argument("--shards", type=int, default=10, help="shards in all, train and validate (default 10)")
-    parser.add_argument("--seed", type=int, default=2018, help="same seed, same bytes (default 2018)")
-    parser.add_argument("--validate-fraction", type=float, default=0.2, help="share of validate videos (default 0.2)")
-    parser.add_argument("--relatedness", type=float, default=0.5,
-                        help="cosine between related verticals' directions, in [0, 1] (default 0.5)")
+    parser.add_argument("--videos", type=int, default=sample["videos"],
+                        help=f"videos in all (default: the embedded sample's, {sample['videos']})")
+    parser.add_argument("--shards", type=int, default=sample["shards"],
+                        help=f"shards in all, train and validate (default {sample['shards']})")
+    parser.add_argument("--seed", type=int, default=sample["seed"], help=f"same seed, same bytes (default {sample['seed']})")
+    parser.add_argument("--validate-fraction", type=float, default=sample["validate_fraction"],
+                        help=f"share of validate videos (default {sample['validate_fraction']})")
+    parser.add_argument("--relatedness", type=float, default=sample["relatedness"],
+                        help=f"cosine between related verticals' directions, in [0, 1] (default {sample['relatedness']})")
 
 
 @command("inspect", "summarise shards: videos, labels, verticals, feature statistics", "course_lib.data.summary:main")
 def _inspect(parser):
+    from course_lib.data.options import SUMMARY_TOP
+
     parser.add_argument("pattern", nargs="+", help="glob(s) of TFRecord shards, e.g. 'data/sample/train*.tfrecord'")
-    parser.add_argument("--top", type=int, default=10, help="how many of the most frequent labels to list (default 10)")
+    parser.add_argument("--top", type=int, default=SUMMARY_TOP,
+                        help=f"how many of the most frequent labels to list (default {SUMMARY_TOP})")
 
 
 @command("download", "download real YouTube-8M safely (official plan and MD5s; resume, verify, retry)",

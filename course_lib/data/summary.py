@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.data import pipeline, spec
+from course_lib.data.options import SUMMARY_TOP
 from course_lib.data.vocabulary import load_vocabulary
 
 
@@ -83,7 +84,7 @@ def summarize(pattern, batch_size=1024):
     return ShardSummary(files, videos, per_video[:last], label_counts, vertical_videos, stats)
 
 
-def format_summary(summary, top=10):
+def format_summary(summary, top=SUMMARY_TOP):
     """The text ``inspect`` prints."""
     vocabulary = load_vocabulary()
     lines = [f"files: {len(summary.files)}  videos: {summary.videos}"]

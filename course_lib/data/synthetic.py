@@ -76,6 +76,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from course_lib.data import spec
+from course_lib.data.options import SAMPLE_ARGS
 from course_lib.data.names import ID_ALPHABET, shard_code
 from course_lib.data.vocabulary import load_vocabulary
 
@@ -100,7 +101,6 @@ SCALE_SIGNAL = 1  # 1: the per-video scale r multiplies signal and noise; 0: the
 SIGNAL_SHAPE = 1000.0  # per-video signal amplitude q = sqrt(Gamma(k) / k); k = 1000: q ~ 1
 VERTICAL_SHARE = 0.5  # share of a label's direction that is its vertical's
 NUM_GROUPS = 5
-SAMPLE_ARGS = {"videos": 10_000, "shards": 10, "seed": 2018, "validate_fraction": 0.2, "relatedness": 0.5}
 MANIFEST = "SYNTHETIC.json"
 GENERATOR = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # a changed generator regenerates
 
