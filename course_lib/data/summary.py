@@ -8,7 +8,6 @@ notebook 01 to compare the synthetic sample with real YouTube-8M.
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
 
 from course_lib.data import pipeline, spec
 from course_lib.data.vocabulary import load_vocabulary
@@ -47,7 +46,7 @@ def summarize(pattern, batch_size=1024):
     low = {name: np.inf for name in spec.FEATURE_SIZES}
     high = {name: -np.inf for name in spec.FEATURE_SIZES}
     videos = 0
-    try:
+    with pipeline.shard_errors(files):
         for features, labels in dataset:
             labels = labels.numpy()
             videos += len(labels)
@@ -62,10 +61,6 @@ def summarize(pattern, batch_size=1024):
                 squares[name] += (x**2).sum(0)
                 low[name] = min(low[name], x.min())
                 high[name] = max(high[name], x.max())
-    except tf.errors.OpError as error:
-        problems = pipeline.verify_shards(files, full=True)
-        detail = "; ".join(problems.values()) or pipeline.tf_error_text(error)
-        raise pipeline.ShardError(detail) from None
     stats = {}
     for name in spec.FEATURE_SIZES:
         mean = sums[name] / max(videos, 1)

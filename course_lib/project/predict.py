@@ -24,8 +24,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from course_lib import settings
-from course_lib.data import ShardError, list_shards, load_yt8m
-from course_lib.data.pipeline import tf_error_text
+from course_lib.data import list_shards, load_yt8m, shard_errors
 from course_lib.project import runs
 from course_lib.project.options import PREDICT_BATCH_SIZE
 
@@ -90,14 +89,12 @@ def labels_output(model):
 def _write_shard(writer, path, batch_size, top_labels):
     # One dataset per file keeps the rows in file order (load_yt8m interleaves files).
     written = 0
-    try:
+    with shard_errors(path):  # a record that fails to read or parse, named by file and index
         for features, _ in load_yt8m(path, batch_size, include_id=True):
             labels = top_labels(features).numpy()
             for video_id, row in zip(features["id"].numpy(), labels):
                 writer.writerow((video_id.decode("utf-8"), " ".join(map(str, row))))
             written += len(labels)
-    except tf.errors.OpError as error:  # a record that fails to read or parse, named by file
-        raise ShardError(f"{path}: {tf_error_text(error)}") from None
     return written
 
 

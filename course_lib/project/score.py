@@ -40,20 +40,15 @@ class SubmissionError(ValueError):
 
 def read_labels(pattern, batch_size=1024):
     """``{video id: sorted label indices}`` of every video in the shards matching ``pattern``."""
-    import tensorflow as tf
-
-    from course_lib.data import ShardError, load_yt8m
-    from course_lib.data.pipeline import tf_error_text
+    from course_lib.data import load_yt8m, shard_errors
 
     truth = {}
-    try:
+    with shard_errors(pattern):  # names the file and record, not the glob
         for features, labels in load_yt8m(pattern, batch_size, include_id=True):
             rows, columns = np.nonzero(labels.numpy())
             per_video = np.split(columns, np.searchsorted(rows, np.arange(1, len(labels))))
             for video_id, video_labels in zip(features["id"].numpy(), per_video):
                 truth[video_id.decode("utf-8")] = video_labels
-    except tf.errors.OpError as error:
-        raise ShardError(f"{pattern}: {tf_error_text(error)}") from None
     return truth
 
 

@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from course_lib import settings
 from course_lib.callbacks import EpochCheckpoint
-from course_lib.data import list_shards, load_yt8m
+from course_lib.data import list_shards, load_yt8m, shard_errors
 from course_lib.models import RUN_LOSS, build_model, model_arguments, model_tasks
 from course_lib.precision import dtype_policy
 from course_lib.project import distribute, options, runs
@@ -117,7 +117,7 @@ def train(
                 keras.callbacks.CSVLogger(str(folder / runs.HISTORY), append=True),
                 keras.callbacks.TerminateOnNaN(),
             ]
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), shard_errors(_read_patterns(config)):
                 # The shards' length is unknown until the first pass ends; that is expected here.
                 warnings.filterwarnings("ignore", message="Your input ran out of data")
                 return net.fit(train_set, validation_data=validation_set, epochs=config["epochs"],
@@ -220,6 +220,15 @@ def _restore(net, checkpoint, same_optimizer):
     # Switching --mixed-precision adds or removes the loss-scale optimizer: keep the weights only.
     print(f"{checkpoint}: --mixed-precision changed, so the optimizer restarts (weights are kept)")
     net.set_weights(runs.load_model(None, checkpoint).get_weights())
+
+
+def _read_patterns(config):
+    """Every glob the run reads, training and validation, as one list."""
+    return [p for key in ("data", "validation_data") for p in _as_list(config[key])]
+
+
+def _as_list(patterns):
+    return [] if not patterns else [patterns] if isinstance(patterns, str) else list(patterns)
 
 
 def _patterns(pattern):

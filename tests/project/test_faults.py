@@ -1,0 +1,92 @@
+"""The project commands under bad input and faults (issue 11): one line naming the file, exit 2."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_lib import cli
+from course_lib.data import spec
+from tests.project.conftest import train_args
+
+
+def write_shard(path, records):
+    """Write ``records`` (``tf.train.Example`` or raw bytes) to the TFRecord file ``path``."""
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for record in records:
+            writer.write(record if isinstance(record, bytes) else record.SerializeToString())
+    return path
+
+
+def example(i, labels=(1, 2), rgb=spec.RGB_SIZE, features=("mean_rgb", "mean_audio")):
+    record = spec.make_example(f"v{i:03d}", labels, np.zeros(rgb), np.zeros(spec.AUDIO_SIZE))
+    for name in set(spec.FEATURE_SIZES) - set(features):
+        del record.features.feature[name]
+    return record
+
+
+def flip_payload_byte(path):
+    """Flip a byte inside the first record's data (its length and length CRC stay valid)."""
+    raw = bytearray(path.read_bytes())
+    raw[100] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    return path
+
+
+BAD_RECORDS = {  # name -> (the bad record, what the message says)
+    "label_too_large": (example(9, labels=(3862,)), "record 9: label 3862 is out of range"),
+    "label_negative": (example(9, labels=(-1,)), "record 9: label -1 is out of range"),
+    "missing_mean_rgb": (example(9, features=("mean_audio",)), "record 9: Feature: mean_rgb"),
+    "rgb_1000_values": (example(9, rgb=1000), "record 9: Key: mean_rgb, Number of float values"),
+    "not_an_example": (b"\xff\x00 not a record", "record 9: not a tf.train.Example"),
+}
+
+
+def bad_shard(tmp_path, case):
+    path = tmp_path / "train0000.tfrecord"
+    if case == "flipped_byte":
+        return flip_payload_byte(write_shard(path, [example(i) for i in range(10)]))
+    record, _ = BAD_RECORDS[case]
+    return write_shard(path, [example(i) for i in range(9)] + [record])
+
+
+def expected(case):
+    return "corrupted record at byte 12" if case == "flipped_byte" else BAD_RECORDS[case][1]
+
+
+CASES = ["flipped_byte", *BAD_RECORDS]
+
+
+def one_error_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    return err[-1]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_inspect_names_file_and_record(tmp_path, capsys, case):
+    shard = bad_shard(tmp_path, case)
+    assert cli.main(["inspect", str(shard)]) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"error: {shard}") and expected(case) in line
+
+
+@pytest.mark.parametrize("case", ["flipped_byte", "label_too_large", "rgb_1000_values"])
+def test_train_on_a_bad_shard_names_file_and_record(tiny_world, tmp_path, capsys, case):
+    shard = bad_shard(tmp_path, case)
+    args = train_args(tiny_world, tmp_path / "run")
+    args[args.index("--data") + 1] = str(shard)
+    args[args.index("--batch-size") + 1] = "2"  # every record is read (full batches only)
+    assert cli.main(args) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"error: {shard}") and expected(case) in line
+
+
+@pytest.mark.parametrize("case", ["flipped_byte", "not_an_example"])
+def test_predict_and_score_on_a_bad_shard_name_file(trained_run, tmp_path, capsys, case):
+    shard = bad_shard(tmp_path, case)
+    assert cli.main(["predict", "--run", str(trained_run), "--data", str(shard), "--out", str(tmp_path / "s.csv")]) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"error: {shard}") and expected(case) in line
+    (tmp_path / "s.csv").write_text("VideoId,Label\n")
+    assert cli.main(["score", str(tmp_path / "s.csv"), "--data", str(tmp_path / "*.tfrecord")]) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"error: {shard}") and expected(case) in line
