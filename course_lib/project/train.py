@@ -113,6 +113,7 @@ def train(
             if last is not None:
                 _restore(net, last, same_optimizer=previous.get("mixed_precision") == mixed_precision)
             callbacks = [
+                _RequireSteps(config),  # first: an epoch of no step is not checkpointed nor logged
                 EpochCheckpoint(folder / runs.CHECKPOINTS, keep=config["keep_checkpoints"]),
                 keras.callbacks.CSVLogger(str(folder / runs.HISTORY), append=True),
                 keras.callbacks.TerminateOnNaN(),
@@ -126,6 +127,31 @@ def train(
     finally:
         if not chief:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+class _RequireSteps(keras.callbacks.Callback):
+    """Raise ``ValueError`` saying why when an epoch ran no training step (Keras would carry on)."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.steps:
+            return
+        files = list_shards(self.config["data"])
+        videos = sum(distribute.count_records(path) for path in files)
+        raise ValueError(
+            f"epoch {epoch + 1} ran no training step: the training shards {self.config['data']!r} hold "
+            f"{videos} video(s) in {len(files)} file(s), fewer than one batch of {self.config['batch_size']} "
+            "(only full batches are trained on); lower --batch-size or add shards"
+        )
 
 
 def _config(out, data, validation_data, model_args, mixed_precision, jit, chosen):

@@ -90,3 +90,19 @@ def test_predict_and_score_on_a_bad_shard_name_file(trained_run, tmp_path, capsy
     assert cli.main(["score", str(tmp_path / "s.csv"), "--data", str(tmp_path / "*.tfrecord")]) == 2
     line = one_error_line(capsys)
     assert line.startswith(f"error: {shard}") and expected(case) in line
+
+
+@pytest.mark.parametrize("case", ["batch_too_large", "zero_byte_shard"])
+def test_zero_training_steps_is_an_error_that_says_why(tiny_world, tmp_path, capsys, case):
+    shard = write_shard(tmp_path / "train0000.tfrecord", [example(i) for i in range(10)])
+    if case == "zero_byte_shard":
+        shard.write_bytes(b"")
+    args = train_args(tiny_world, tmp_path / "run")  # --batch-size 64
+    args[args.index("--data") + 1] = str(shard)
+    assert cli.main(args) == 2
+    videos = 0 if case == "zero_byte_shard" else 10
+    assert one_error_line(capsys) == (
+        f"error: epoch 1 ran no training step: the training shards {str(shard)!r} hold {videos} video(s) in "
+        "1 file(s), fewer than one batch of 64 (only full batches are trained on); lower --batch-size or add shards"
+    )
+    assert not list((tmp_path / "run" / "checkpoints").glob("*.keras"))
