@@ -95,10 +95,11 @@ def read_submission(path, known_ids, *, top_k=TOP_K, num_classes=spec.NUM_CLASSE
                 bad = [token for token in tokens if not _INTEGER.match(token)]
                 if bad:
                     fail(f"label {bad[0]!r} is not an integer")
-                labels = np.array([int(token) for token in tokens], np.int64)
-                out_of_range = labels[(labels < 0) | (labels >= num_classes)]
-                if out_of_range.size:
+                values = [int(token) for token in tokens]  # Python ints: checked before they meet int64
+                out_of_range = [value for value in values if not 0 <= value < num_classes]
+                if out_of_range:
                     fail(f"label {out_of_range[0]} is out of range [0, {num_classes})")
+                labels = np.array(values, np.int64)
                 if len(set(labels.tolist())) != top_k:
                     repeated = next(int(x) for i, x in enumerate(labels) if x in labels[:i])
                     fail(f"label {repeated} repeated; a row lists {top_k} distinct labels")

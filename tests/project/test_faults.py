@@ -106,3 +106,14 @@ def test_zero_training_steps_is_an_error_that_says_why(tiny_world, tmp_path, cap
         "1 file(s), fewer than one batch of 64 (only full batches are trained on); lower --batch-size or add shards"
     )
     assert not list((tmp_path / "run" / "checkpoints").glob("*.keras"))
+
+
+def test_score_a_label_too_large_for_int64_is_out_of_range_on_its_line(tmp_path):
+    from course_lib.project import score as scoring
+
+    path = tmp_path / "s.csv"
+    huge = "99999999999999999999999"
+    path.write_text(f"VideoId,Label\nv000,{' '.join(map(str, range(10)))}\nv001,{huge} 1 2 3 4 5 6 7 8 9\n")
+    with pytest.raises(scoring.SubmissionError) as caught:
+        list(scoring.read_submission(path, {"v000", "v001"}))
+    assert str(caught.value) == f"{path}, line 3: label {huge} is out of range [0, 3862)"
