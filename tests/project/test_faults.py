@@ -117,3 +117,60 @@ def test_score_a_label_too_large_for_int64_is_out_of_range_on_its_line(tmp_path)
     with pytest.raises(scoring.SubmissionError) as caught:
         list(scoring.read_submission(path, {"v000", "v001"}))
     assert str(caught.value) == f"{path}, line 3: label {huge} is out of range [0, 3862)"
+
+
+def copy_run(trained_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    return run, run / "checkpoints" / "epoch_0001.keras"
+
+
+def corrupt(path, how):
+    raw = bytearray(path.read_bytes())
+    if how == "truncated":
+        path.write_bytes(bytes(raw[: len(raw) // 2]))
+    elif how == "garbage":
+        path.write_bytes(b"not a zip file at all\n" * 10)
+    else:  # bytes flipped inside a member of the zip
+        for i in range(200, 260):
+            raw[i] ^= 0xFF
+        path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "flipped"])
+def test_predict_with_a_bad_checkpoint_says_so_naming_it(trained_run, tmp_path, capsys, how):
+    run, checkpoint = copy_run(trained_run, tmp_path)
+    corrupt(checkpoint, how)
+    out = tmp_path / "s.csv"
+    assert cli.main(["predict", "--run", str(run), "--checkpoint", str(checkpoint), "--out", str(out)]) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"error: {checkpoint}: ") and ".keras checkpoint" in line and not out.exists()
+
+
+def test_a_garbage_newer_checkpoint_does_not_hide_an_older_good_one(trained_run, tiny_world, tmp_path, capsys):
+    run, good = copy_run(trained_run, tmp_path)
+    newer = run / "checkpoints" / "epoch_0009.keras"
+    newer.write_bytes(b"garbage")
+    out = tmp_path / "s.csv"
+    data = str(tiny_world / "validate*.tfrecord")
+    assert cli.main(["predict", "--run", str(run), "--data", data, "--out", str(out)]) == 0
+    assert f"warning: skipped {newer}: not a readable .keras checkpoint" in capsys.readouterr().err
+    assert out.exists()
+
+
+def test_resume_falls_back_to_the_newest_intact_checkpoint(trained_run, tiny_world, tmp_path, capsys):
+    from course_lib.project import runs
+
+    run, good = copy_run(trained_run, tmp_path)
+    newer = run / "checkpoints" / "epoch_0002.keras"
+    newer.write_bytes(good.read_bytes()[:1000])  # truncated
+    assert runs.latest_checkpoint(run) == (1, good)
+    assert f"warning: skipped {newer}: not a readable .keras checkpoint" in capsys.readouterr().err
+    args = train_args(tiny_world, run)
+    args[args.index("--epochs") + 1] = "2"
+    assert cli.main(args) == 0
+    captured = capsys.readouterr()
+    assert f"resuming after epoch 1 from {good}" in captured.out
+    assert runs.checkpoint_problem(newer) is None  # epoch 2 trained again and saved in its place
