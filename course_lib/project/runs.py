@@ -152,8 +152,7 @@ def start(run, config, epochs_done):
     write_config(run, config)
     for stale in (Path(run) / CHECKPOINTS).glob(".*.keras"):
         stale.unlink()
-    if epochs_done:
-        trim_history(Path(run) / HISTORY, epochs_done)
+    trim_history(Path(run) / HISTORY, epochs_done)  # also with 0 done: a first epoch that diverged
 
 
 def trim_history(path, epochs_done):

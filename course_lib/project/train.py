@@ -28,6 +28,7 @@ import warnings
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from course_lib import settings
@@ -114,19 +115,38 @@ def train(
                 _restore(net, last, same_optimizer=previous.get("mixed_precision") == mixed_precision)
             callbacks = [
                 _RequireSteps(config),  # first: an epoch of no step is not checkpointed nor logged
-                EpochCheckpoint(folder / runs.CHECKPOINTS, keep=config["keep_checkpoints"]),
+                # The history row before the checkpoint: killed between the two, the run resumes from
+                # the previous checkpoint and runs.start drops the row (a row is never lost).
                 keras.callbacks.CSVLogger(str(folder / runs.HISTORY), append=True),
+                EpochCheckpoint(folder / runs.CHECKPOINTS, keep=config["keep_checkpoints"]),
                 keras.callbacks.TerminateOnNaN(),
             ]
             with warnings.catch_warnings(), shard_errors(_read_patterns(config)):
                 # The shards' length is unknown until the first pass ends; that is expected here.
                 warnings.filterwarnings("ignore", message="Your input ran out of data")
-                return net.fit(train_set, validation_data=validation_set, epochs=config["epochs"],
-                               initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False, callbacks=callbacks,
-                               verbose=(1 if sys.stdout.isatty() else 2) if verbose == "auto" else verbose)
+                history = net.fit(train_set, validation_data=validation_set, epochs=config["epochs"],
+                                  initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False,
+                                  callbacks=callbacks,
+                                  verbose=(1 if sys.stdout.isatty() else 2) if verbose == "auto" else verbose)
+        _require_finite(history, config)
+        return history
     finally:
         if not chief:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+class DivergedError(ValueError):
+    """Training stopped on a loss that is not finite (NaN or inf)."""
+
+
+def _require_finite(history, config):
+    losses = history.history.get("loss", [])
+    if losses and not np.isfinite(losses[-1]):
+        raise DivergedError(
+            f"epoch {history.epoch[-1] + 1}: loss is {losses[-1]}, training diverged and stopped; that epoch "
+            f"was not checkpointed (learning_rate={config['learning_rate']}: lower it, or check the data "
+            "for non-finite features)"
+        )
 
 
 class _RequireSteps(keras.callbacks.Callback):

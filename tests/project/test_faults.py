@@ -174,3 +174,40 @@ def test_resume_falls_back_to_the_newest_intact_checkpoint(trained_run, tiny_wor
     captured = capsys.readouterr()
     assert f"resuming after epoch 1 from {good}" in captured.out
     assert runs.checkpoint_problem(newer) is None  # epoch 2 trained again and saved in its place
+
+
+def history_epochs(run):
+    import csv
+
+    with open(run / "history.csv", newline="") as handle:
+        return [row["epoch"] for row in csv.DictReader(handle)]
+
+
+def test_a_kill_right_after_the_checkpoint_rename_loses_no_history_row(tiny_world, tmp_path, monkeypatch):
+    from course_lib.callbacks import EpochCheckpoint
+
+    run = tmp_path / "run"
+    save = EpochCheckpoint.on_epoch_end
+
+    def save_then_die(self, epoch, logs=None):  # the process dies the instant the checkpoint has its name
+        save(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", save_then_die)
+    assert cli.main(train_args(tiny_world, run)) == 130
+    monkeypatch.undo()
+    assert history_epochs(run) == ["0"]  # the row was written before the checkpoint
+    args = train_args(tiny_world, run)
+    args[args.index("--epochs") + 1] = "2"
+    assert cli.main(args) == 0
+    assert history_epochs(run) == ["0", "1"]
+
+
+def test_a_diverged_run_exits_non_zero_and_a_rerun_leaves_one_row(tiny_world, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert cli.main(train_args(tiny_world, run, "--learning-rate", "nan")) == 2
+    line = one_error_line(capsys)
+    assert line.startswith("error: epoch 1: loss is nan, training diverged and stopped;")
+    assert not list((run / "checkpoints").glob("*.keras"))
+    assert cli.main(train_args(tiny_world, run, "--learning-rate", "nan")) == 2
+    assert history_epochs(run) == ["0"]
