@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from course_lib import settings
 from course_lib.callbacks import EpochCheckpoint
-from course_lib.data import list_shards, load_yt8m, shard_errors
+from course_lib.data import list_shards, load_yt8m, shard_errors, spec
 from course_lib.models import RUN_LOSS, build_model, model_arguments, model_tasks
 from course_lib.precision import dtype_policy
 from course_lib.project import distribute, options, runs
@@ -183,7 +183,7 @@ def _config(out, data, validation_data, model_args, mixed_precision, jit, chosen
     for name in ("epochs", "batch_size", "keep_checkpoints"):
         if int(config[name]) != config[name] or config[name] < 1:
             raise ValueError(f"{name} must be a positive integer. Received: {name}={config[name]!r}")
-    model_arguments(config["model"])  # an unknown model name fails here, before any file is written
+    _check_model_args(config["model"], dict(model_args or {}))  # before any file is written
     if validation_data is None:
         validation_data = settings.data_pattern("validate")
     return {
@@ -199,6 +199,21 @@ def _config(out, data, validation_data, model_args, mixed_precision, jit, chosen
         "jit": bool(jit),
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
     }
+
+
+def _check_model_args(model, model_args):
+    """``ValueError`` naming the first ``--model-arg`` of the wrong type or that the shards cannot train."""
+    defaults = model_arguments(model)  # an unknown model name fails here
+    for name, value in model_args.items():
+        default = defaults.get(name)
+        wanted = (int,) if isinstance(default, int) and not isinstance(default, bool) else \
+            (int, float) if isinstance(default, float) else None
+        if name in defaults and wanted and (isinstance(value, bool) or not isinstance(value, wanted)):
+            raise ValueError(f"--model-arg {name} must be a number like its default {default!r}. "
+                             f"Received: {name}={value!r}")
+    if model_args.get("num_classes", spec.NUM_CLASSES) != spec.NUM_CLASSES:
+        raise ValueError(f"--model-arg num_classes must be {spec.NUM_CLASSES}, the shards' vocabulary: train reads "
+                         f"every label. Received: num_classes={model_args['num_classes']!r}")
 
 
 def _datasets(strategy, config, tasks, epoch_seed):

@@ -211,3 +211,15 @@ def test_a_diverged_run_exits_non_zero_and_a_rerun_leaves_one_row(tiny_world, tm
     assert not list((run / "checkpoints").glob("*.keras"))
     assert cli.main(train_args(tiny_world, run, "--learning-rate", "nan")) == 2
     assert history_epochs(run) == ["0"]
+
+
+@pytest.mark.parametrize("arg, message", [
+    ("hidden_units=abc", "--model-arg hidden_units must be a number like its default 1024. Received: hidden_units='abc'"),
+    ("num_classes=5", "--model-arg num_classes must be 3862, the shards' vocabulary: train reads every label. "
+                      "Received: num_classes=5"),
+])
+def test_a_bad_model_arg_is_named_before_any_file_is_written(tiny_world, tmp_path, capsys, arg, message):
+    run = tmp_path / "run"
+    assert cli.main(train_args(tiny_world, run, "--model-arg", arg)) == 2
+    assert one_error_line(capsys) == f"error: {message}"
+    assert not run.exists()
