@@ -106,5 +106,7 @@ def format_summary(summary, top=10):
 
 def main(args):
     """``python -m course_lib inspect``: exit status 2 on a missing pattern or a corrupt shard."""
+    if args.top < 0:
+        raise ValueError(f"--top must be 0 or more. Received: --top {args.top}")
     print(format_summary(summarize(args.pattern), top=args.top))
     return 0

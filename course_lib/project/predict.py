@@ -61,8 +61,8 @@ def predict(run, out, data=None, *, batch_size=PREDICT_BATCH_SIZE, checkpoint=No
         scores = model({name: features[name] for name in input_names}, training=False)["labels"]
         return tf.math.top_k(tf.cast(scores, tf.float32), k=top_k, sorted=True).indices
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = _output_path(out)
+    _remove_stale_temporaries(out)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     written = 0
     try:
@@ -75,6 +75,36 @@ def predict(run, out, data=None, *, batch_size=PREDICT_BATCH_SIZE, checkpoint=No
     finally:
         tmp.unlink(missing_ok=True)
     return written
+
+
+def _output_path(out):
+    """``out`` as a Path whose folder exists; ``ValueError`` naming what is in the way."""
+    if not str(out).strip() or Path(out).is_dir():
+        raise ValueError(f"--out must name a CSV file, e.g. submission.csv. Received: out={str(out)!r}")
+    out = Path(out)
+    blocker = next((p for p in reversed(out.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ValueError(f"{blocker}: is a file, so it cannot hold {out}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _remove_stale_temporaries(out):
+    """Delete ``.NAME.PID.tmp`` left beside ``out`` by a killed predict (its process is gone)."""
+    for tmp in out.parent.glob(f".{out.name}.*.tmp"):
+        pid = tmp.name[len(out.name) + 2 : -len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def labels_output(model):

@@ -316,6 +316,10 @@ def weights_digest(model):
 
 def main(args):
     """``python -m course_lib train``."""
+    if not str(args.out).strip():
+        raise ValueError("--out must name a run folder, e.g. runs/fcn. Received: --out ''")
+    if args.cpu_devices is not None and args.cpu_devices < 1:
+        raise ValueError(f"--cpu-devices must be 1 or more. Received: --cpu-devices {args.cpu_devices}")
     if args.cpu_devices:
         distribute.use_cpu_devices(args.cpu_devices)
     history = train(

@@ -223,3 +223,36 @@ def test_a_bad_model_arg_is_named_before_any_file_is_written(tiny_world, tmp_pat
     assert cli.main(train_args(tiny_world, run, "--model-arg", arg)) == 2
     assert one_error_line(capsys) == f"error: {message}"
     assert not run.exists()
+
+
+def test_predict_out_must_name_a_file_it_can_write(trained_run, tiny_world, tmp_path, capsys):
+    data = str(tiny_world / "validate*.tfrecord")
+    base = ["predict", "--run", str(trained_run), "--data", data, "--out"]
+    assert cli.main([*base, ""]) == 2
+    assert one_error_line(capsys) == "error: --out must name a CSV file, e.g. submission.csv. Received: out=''"
+    (tmp_path / "afile").write_text("x")
+    assert cli.main([*base, str(tmp_path / "afile" / "x.csv")]) == 2
+    assert one_error_line(capsys) == f"error: {tmp_path / 'afile'}: is a file, so it cannot hold {tmp_path / 'afile' / 'x.csv'}"
+
+
+def test_predict_removes_a_killed_runs_temporary(trained_run, tiny_world, tmp_path):
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a process id that no longer runs
+    out = tmp_path / "s.csv"
+    stale = tmp_path / f".s.csv.{dead.pid}.tmp"
+    stale.write_text("half a submission")
+    data = str(tiny_world / "validate*.tfrecord")
+    assert cli.main(["predict", "--run", str(trained_run), "--data", data, "--out", str(out)]) == 0
+    assert out.exists() and not stale.exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--out", "", "--data", "x"], "--out must name a run folder, e.g. runs/fcn. Received: --out ''"),
+    (["train", "--out", "r", "--cpu-devices", "0"], "--cpu-devices must be 1 or more. Received: --cpu-devices 0"),
+    (["inspect", "x", "--top", "-5"], "--top must be 0 or more. Received: --top -5"),
+])
+def test_bad_arguments_are_named(argv, message, capsys):
+    assert cli.main(argv) == 2
+    assert one_error_line(capsys) == f"error: {message}"
