@@ -108,7 +108,7 @@ def load_model(run, checkpoint=None):
         read_config(run)
         epoch, checkpoint = latest_checkpoint(run)
         if checkpoint is None:
-            raise RunError(f"{run}: no intact checkpoint in {Path(run) / CHECKPOINTS} (has an epoch finished?)")
+            raise RunError(f"{run}: no checkpoint in {Path(run) / CHECKPOINTS} that is intact (has an epoch finished?)")
     if not Path(checkpoint).is_file():
         raise RunError(f"{checkpoint}: no such checkpoint")
     problem = checkpoint_problem(checkpoint)
