@@ -195,7 +195,11 @@ def load_yt8m(
         ``(B, 1024)``, ``features["mean_audio"]`` float32 ``(B, 128)``; labels float32 multi-hot.
 
     Raises:
-        ShardError: no file matches ``pattern``, or a shard is truncated or corrupt.
+        ShardError: no file matches ``pattern``, or a shard is truncated or corrupt. A bad record
+            (a failed checksum, a missing feature, a label out of range) is only met while the
+            dataset is iterated, as TensorFlow's ``tf.errors.OpError``: iterate inside
+            ``with shard_errors(pattern):`` for a ``ShardError`` naming the file and record (the
+            course's commands do).
         ValueError: an argument is out of range.
 
     Example:

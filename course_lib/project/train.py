@@ -5,9 +5,11 @@ one loss, loss weight and list of metrics per output as the model declares them
 (:class:`course_lib.models.Task`; the FCN: binary cross-entropy on ``labels``), adds the
 validation metrics MAP@10 and GAP@20 to ``labels``, and runs Keras' ``fit`` over
 :func:`course_lib.data.load_yt8m` (shuffled, seeded, full batches only so shapes are static), the
-labels mapped to one target per output inside the tf.data graph. After every epoch the model and
-optimizer are saved to ``runs/NAME/checkpoints/epoch_NNNN.keras`` and a row is appended to
-``history.csv`` (:mod:`course_lib.project.runs`). Running the same command again resumes from the
+labels mapped to one target per output inside the tf.data graph. After every epoch a row is
+appended to ``history.csv``, then the model and optimizer are saved to
+``runs/NAME/checkpoints/epoch_NNNN.keras`` (:mod:`course_lib.project.runs`; in that order, so a
+kill between the two loses no row: the resumed run drops the row and trains that epoch again).
+An epoch of no training step, or a loss that is not finite, stops the run with an error saying why. Running the same command again resumes from the
 newest checkpoint (weights and optimizer state), and ``--epochs`` larger than before trains on; the
 remaining epochs draw their data order and dropout from ``seed + epochs done``, so they do not replay
 the first epochs' (a resumed run is as good as, not bit-identical to, an uninterrupted one).
