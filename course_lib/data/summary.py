@@ -61,6 +61,8 @@ def summarize(pattern, batch_size=1024):
                 squares[name] += (x**2).sum(0)
                 low[name] = min(low[name], x.min())
                 high[name] = max(high[name], x.max())
+    if videos == 0:
+        raise pipeline.ShardError(f"{', '.join(files)}: no video in {len(files)} file(s) (empty shards)")
     stats = {}
     for name in spec.FEATURE_SIZES:
         mean = sums[name] / max(videos, 1)

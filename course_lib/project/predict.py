@@ -24,7 +24,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from course_lib import settings
-from course_lib.data import list_shards, load_yt8m, shard_errors
+from course_lib.data import ShardError, list_shards, load_yt8m, shard_errors
 from course_lib.project import runs
 from course_lib.project.options import PREDICT_BATCH_SIZE
 
@@ -71,6 +71,8 @@ def predict(run, out, data=None, *, batch_size=PREDICT_BATCH_SIZE, checkpoint=No
             writer.writerow(HEADER)
             for path in tqdm(files, unit="shard", desc="predict", disable=None if progress else True):
                 written += _write_shard(writer, path, batch_size, top_labels)
+        if written == 0:
+            raise ShardError(f"{', '.join(files)}: no video to predict (empty shards); {out} not written")
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -256,3 +256,14 @@ def test_predict_removes_a_killed_runs_temporary(trained_run, tiny_world, tmp_pa
 def test_bad_arguments_are_named(argv, message, capsys):
     assert cli.main(argv) == 2
     assert one_error_line(capsys) == f"error: {message}"
+
+
+def test_empty_shards_are_an_error_for_inspect_and_predict(trained_run, tmp_path, capsys):
+    empty = tmp_path / "validate0000.tfrecord"
+    empty.write_bytes(b"")
+    assert cli.main(["inspect", str(empty)]) == 2
+    assert one_error_line(capsys) == f"error: {empty}: no video in 1 file(s) (empty shards)"
+    out = tmp_path / "s.csv"
+    assert cli.main(["predict", "--run", str(trained_run), "--data", str(empty), "--out", str(out)]) == 2
+    assert one_error_line(capsys) == f"error: {empty}: no video to predict (empty shards); {out} not written"
+    assert not out.exists()
