@@ -150,6 +150,14 @@ def main(argv=None):
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # a TensorFlow error no command turned into a ValueError naming its file
+        tf = sys.modules.get("tensorflow")
+        if tf is None or not isinstance(error, tf.errors.OpError):
+            raise
+        from course_lib.data.pipeline import tf_error_text
+
+        print(f"error: {tf_error_text(error)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -13,7 +13,7 @@ Names are imported on first use, so ``course_lib.data.names`` and ``course_lib.d
 import importlib
 
 _EXPORTS = {
-    "pipeline": ("ShardError", "list_shards", "load_yt8m", "verify_shards"),
+    "pipeline": ("ShardError", "list_shards", "load_yt8m", "shard_errors", "verify_shards"),
     "spec": ("AUDIO_SIZE", "NUM_CLASSES", "RGB_SIZE", "feature_spec", "make_example"),
     "synthetic": ("ensure_sample", "write_synthetic"),
     "vocabulary": ("Vocabulary", "load_vocabulary", "read_vocabulary", "slugify"),

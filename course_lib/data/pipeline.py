@@ -13,6 +13,7 @@ not per video), which is where tf.data beats a Python loop. The record tags are 
 with a message that names its file and index.
 """
 
+import contextlib
 import re
 import warnings
 
@@ -41,7 +42,7 @@ def list_shards(pattern):
     return sorted(set(files))
 
 
-def verify_shards(files, full=False):
+def verify_shards(files, full=False, num_classes=spec.NUM_CLASSES):
     """Check shards; return ``{file: problem}`` for the bad ones (empty when all are fine).
 
     ``full=False`` walks the record frames only (fast: catches truncated or garbled files).
@@ -52,23 +53,87 @@ def verify_shards(files, full=False):
     for path in files:
         problem = tfrecord.check_framing(path)
         if problem is None and full:
-            problem = _parse_whole_file(path)
+            problem = _parse_whole_file(path, num_classes)
         if problem is not None:
             problems[path] = problem
     return problems
 
 
-def _parse_whole_file(path):
+def _parse_whole_file(path, num_classes=spec.NUM_CLASSES):
     dataset = tf.data.TFRecordDataset(path).batch(1024)
     try:
         for start, records in enumerate(dataset):
             names = tf.strings.join([f"{path}:", tf.strings.as_string(tf.range(len(records)) + 1024 * start)])
-            parsed = tf.io.parse_example(records, spec.feature_spec(), example_names=names)
-            if tf.size(parsed["labels"].flat_values) and tf.reduce_min(parsed["labels"].flat_values) < 0:
-                return f"{path}: negative label index"
-    except tf.errors.OpError as error:
-        return f"{path}: {tf_error_text(error)}"
+            try:
+                parsed = tf.io.parse_example(records, spec.feature_spec(), example_names=names)
+            except (tf.errors.InvalidArgumentError, UnicodeDecodeError) as error:
+                return _first_unparsable(path, records, 1024 * start) or f"{path}: {_error_text(error)}"
+            values = parsed["labels"].flat_values
+            bad = tf.where((values < 0) | (values >= num_classes))[:, 0]
+            if tf.size(bad):
+                row = int(parsed["labels"].value_rowids()[int(bad[0])])
+                return (f"{path}, record {1024 * start + row}: label {int(values[int(bad[0])])} "
+                        f"is out of range [0, {num_classes})")
+    except (tf.errors.OpError, UnicodeDecodeError) as error:
+        return f"{path}: {_error_text(error)}"
     return None
+
+
+def _first_unparsable(path, records, offset):
+    """``"<path>, record N: ..."`` for the first record of ``records`` that does not parse, else None."""
+    for index, record in enumerate(records):
+        try:
+            tf.io.parse_example(record[None], spec.feature_spec(), example_names=[f"{path}:{offset + index}"])
+        except UnicodeDecodeError:  # TensorFlow quotes the record's bytes; they are not text
+            return f"{path}, record {offset + index}: not a tf.train.Example"
+        except tf.errors.InvalidArgumentError as error:
+            located = _locate(error, path, spec.NUM_CLASSES, search=False)
+            return located if located.startswith(f"{path}, record") else f"{path}, record {offset + index}: {located}"
+    return None
+
+
+@contextlib.contextmanager
+def shard_errors(files, num_classes=spec.NUM_CLASSES):
+    """Turn a TensorFlow read or parse error raised while reading ``files`` into a :class:`ShardError`.
+
+    The message names the file and, where it is known, the record: as ``"<file>, record N: ..."``.
+    The pipeline tags records, so parse errors and out-of-range labels name theirs; for an error
+    that names no file (``corrupted record at 12``: a failed data checksum) the shards are read
+    once more to find it.
+    """
+    try:
+        yield
+    except (tf.errors.OpError, UnicodeDecodeError) as error:
+        if isinstance(error, tf.errors.OutOfRangeError):
+            raise
+        raise ShardError(_locate(error, files, num_classes)) from None
+
+
+def _locate(error, files, num_classes, search=True):
+    text = _error_text(error)
+    tagged = re.search(r"\[([^\[\]]+?):(\d+)[^\[\]]*\] \[labels:\] \[(-?\d+)", text)  # from _batch_parser's assertion
+    if tagged:
+        return f"{tagged[1]}, record {tagged[2]}: label {tagged[3]} is out of range [0, {num_classes})"
+    named = re.search(r"Name: (.+?):(\d+), (.*)", text)  # from parse_example's example_names
+    if named:
+        reason = re.sub(r"Index: \d+\. ", "", named[3])  # the index within the batch, not the file
+        return f"{named[1]}, record {named[2]}: {reason}"
+    if not search:
+        return text
+    problems = verify_shards(list_shards(files), full=True, num_classes=num_classes)
+    return "; ".join(problems.values()) or text
+
+
+def _error_text(error):
+    if isinstance(error, UnicodeDecodeError):
+        return "a record is not a tf.train.Example (TensorFlow's message quotes bytes that are not text)"
+    text = tf_error_text(error)
+    text = re.sub(r"^Error in user-defined function passed to .*? transformation with iterator: [\w:]+: ", "",
+                  text)
+    text = re.sub(r"\s*\[\[\{\{node [^]]*\]\]", "", text)
+    text = re.sub(r"^Could not parse example input.*", "not a tf.train.Example", text)
+    text = re.sub(r"^corrupted record at (\d+)$", r"corrupted record at byte \1 (its data checksum fails)", text)
+    return text.strip()
 
 
 def tf_error_text(error):
@@ -130,7 +195,11 @@ def load_yt8m(
         ``(B, 1024)``, ``features["mean_audio"]`` float32 ``(B, 128)``; labels float32 multi-hot.
 
     Raises:
-        ShardError: no file matches ``pattern``, or a shard is truncated or corrupt.
+        ShardError: no file matches ``pattern``, or a shard is truncated or corrupt. A bad record
+            (a failed checksum, a missing feature, a label out of range) is only met while the
+            dataset is iterated, as TensorFlow's ``tf.errors.OpError``: iterate inside
+            ``with shard_errors(pattern):`` for a ``ShardError`` naming the file and record (the
+            course's commands do).
         ValueError: an argument is out of range.
 
     Example:
@@ -157,7 +226,7 @@ def load_yt8m(
 
     files = list_shards(pattern)
     if skip_corrupt:
-        problems = verify_shards(files, full=True)
+        problems = verify_shards(files, full=True, num_classes=num_classes)
         if problems:
             warnings.warn(
                 f"skipped {len(problems)} corrupt shard(s) of {len(files)}:\n"

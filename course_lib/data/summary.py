@@ -8,7 +8,6 @@ notebook 01 to compare the synthetic sample with real YouTube-8M.
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
 
 from course_lib.data import pipeline, spec
 from course_lib.data.options import SUMMARY_TOP
@@ -48,7 +47,7 @@ def summarize(pattern, batch_size=1024):
     low = {name: np.inf for name in spec.FEATURE_SIZES}
     high = {name: -np.inf for name in spec.FEATURE_SIZES}
     videos = 0
-    try:
+    with pipeline.shard_errors(files):
         for features, labels in dataset:
             labels = labels.numpy()
             videos += len(labels)
@@ -63,10 +62,8 @@ def summarize(pattern, batch_size=1024):
                 squares[name] += (x**2).sum(0)
                 low[name] = min(low[name], x.min())
                 high[name] = max(high[name], x.max())
-    except tf.errors.OpError as error:
-        problems = pipeline.verify_shards(files, full=True)
-        detail = "; ".join(problems.values()) or pipeline.tf_error_text(error)
-        raise pipeline.ShardError(detail) from None
+    if videos == 0:
+        raise pipeline.ShardError(f"{', '.join(files)}: no video in {len(files)} file(s) (empty shards)")
     stats = {}
     for name in spec.FEATURE_SIZES:
         mean = sums[name] / max(videos, 1)
@@ -112,5 +109,7 @@ def format_summary(summary, top=SUMMARY_TOP):
 
 def main(args):
     """``python -m course_lib inspect``: exit status 2 on a missing pattern or a corrupt shard."""
+    if args.top < 0:
+        raise ValueError(f"--top must be 0 or more. Received: --top {args.top}")
     print(format_summary(summarize(args.pattern), top=args.top))
     return 0

@@ -91,14 +91,15 @@ def task_name(strategy):
 
 def epoch_steps(files, global_batch):
     """Steps of one epoch over ``files`` at ``global_batch`` videos a step (full batches only)."""
-    records = sum(_count_records(path) for path in files)
+    records = sum(count_records(path) for path in files)
     steps = records // global_batch
     if steps < 1:
         raise ValueError(f"{records} videos in {len(files)} file(s): fewer than one batch of {global_batch}")
     return steps
 
 
-def _count_records(path):
+def count_records(path):
+    """Records in the TFRecord file ``path`` (its frames walked, payloads skipped)."""
     if "://" in path:  # remote: read through TensorFlow
         return int(tf.data.TFRecordDataset(path).reduce(0, lambda count, _: count + 1))
     return sum(1 for _ in tfrecord.iter_frames(path, read_data=False))

@@ -24,8 +24,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from course_lib import settings
-from course_lib.data import ShardError, list_shards, load_yt8m
-from course_lib.data.pipeline import tf_error_text
+from course_lib.data import ShardError, list_shards, load_yt8m, shard_errors
 from course_lib.project import runs
 from course_lib.project.options import PREDICT_BATCH_SIZE
 
@@ -62,8 +61,8 @@ def predict(run, out, data=None, *, batch_size=PREDICT_BATCH_SIZE, checkpoint=No
         scores = model({name: features[name] for name in input_names}, training=False)["labels"]
         return tf.math.top_k(tf.cast(scores, tf.float32), k=top_k, sorted=True).indices
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = _output_path(out)
+    _remove_stale_temporaries(out)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     written = 0
     try:
@@ -72,10 +71,42 @@ def predict(run, out, data=None, *, batch_size=PREDICT_BATCH_SIZE, checkpoint=No
             writer.writerow(HEADER)
             for path in tqdm(files, unit="shard", desc="predict", disable=None if progress else True):
                 written += _write_shard(writer, path, batch_size, top_labels)
+        if written == 0:
+            raise ShardError(f"{', '.join(files)}: no video to predict (empty shards); {out} not written")
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
     return written
+
+
+def _output_path(out):
+    """``out`` as a Path whose folder exists; ``ValueError`` naming what is in the way."""
+    if not str(out).strip() or Path(out).is_dir():
+        raise ValueError(f"--out must name a CSV file, e.g. submission.csv. Received: out={str(out)!r}")
+    out = Path(out)
+    blocker = next((p for p in reversed(out.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ValueError(f"{blocker}: is a file, so it cannot hold {out}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _remove_stale_temporaries(out):
+    """Delete ``.NAME.PID.tmp`` left beside ``out`` by a killed predict (its process is gone)."""
+    for tmp in out.parent.glob(f".{out.name}.*.tmp"):
+        pid = tmp.name[len(out.name) + 2 : -len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def labels_output(model):
@@ -90,14 +121,12 @@ def labels_output(model):
 def _write_shard(writer, path, batch_size, top_labels):
     # One dataset per file keeps the rows in file order (load_yt8m interleaves files).
     written = 0
-    try:
+    with shard_errors(path):  # a record that fails to read or parse, named by file and index
         for features, _ in load_yt8m(path, batch_size, include_id=True):
             labels = top_labels(features).numpy()
             for video_id, row in zip(features["id"].numpy(), labels):
                 writer.writerow((video_id.decode("utf-8"), " ".join(map(str, row))))
             written += len(labels)
-    except tf.errors.OpError as error:  # a record that fails to read or parse, named by file
-        raise ShardError(f"{path}: {tf_error_text(error)}") from None
     return written
 
 

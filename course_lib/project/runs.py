@@ -14,6 +14,8 @@ holds the same model? which checkpoint is the newest?) and then :func:`start` (w
 
 import json
 import os
+import sys
+import zipfile
 from pathlib import Path
 
 from course_lib.callbacks import EpochCheckpoint
@@ -66,9 +68,31 @@ def checkpoints(run):
 
 
 def latest_checkpoint(run):
-    """``(epoch, path)`` of the newest checkpoint, or ``(0, None)`` when there is none."""
-    found = checkpoints(run)
-    return found[-1] if found else (0, None)
+    """``(epoch, path)`` of the newest intact checkpoint, or ``(0, None)`` when there is none.
+
+    A newer checkpoint that is truncated or corrupt is skipped, with a line on stderr naming it.
+    """
+    for epoch, path in reversed(checkpoints(run)):
+        problem = checkpoint_problem(path)
+        if problem is None:
+            return epoch, path
+        print(f"warning: skipped {path}: {problem}", file=sys.stderr)
+    return 0, None
+
+
+def checkpoint_problem(path):
+    """Why ``path`` is not an intact ``.keras`` checkpoint (a zip whose members pass their CRCs), or None."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+            names = archive.namelist()
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        return f"not a readable .keras checkpoint, truncated or garbage ({error})"
+    if bad is not None:
+        return f"corrupt .keras checkpoint ({bad} fails its checksum)"
+    if "config.json" not in names:
+        return "not a .keras checkpoint (no config.json inside)"
+    return None
 
 
 def load_model(run, checkpoint=None):
@@ -84,10 +108,16 @@ def load_model(run, checkpoint=None):
         read_config(run)
         epoch, checkpoint = latest_checkpoint(run)
         if checkpoint is None:
-            raise RunError(f"{run}: no checkpoint in {Path(run) / CHECKPOINTS} (has an epoch finished?)")
+            raise RunError(f"{run}: no checkpoint in {Path(run) / CHECKPOINTS} that is intact (has an epoch finished?)")
     if not Path(checkpoint).is_file():
         raise RunError(f"{checkpoint}: no such checkpoint")
-    return keras.saving.load_model(checkpoint, compile=False, safe_mode=True)
+    problem = checkpoint_problem(checkpoint)
+    if problem is not None:
+        raise RunError(f"{checkpoint}: {problem}")
+    try:
+        return keras.saving.load_model(checkpoint, compile=False, safe_mode=True)
+    except (ValueError, KeyError, OSError, TypeError) as error:
+        raise RunError(f"{checkpoint}: cannot load the model ({type(error).__name__}: {error})") from None
 
 
 def check_identity(run, config):
@@ -122,8 +152,7 @@ def start(run, config, epochs_done):
     write_config(run, config)
     for stale in (Path(run) / CHECKPOINTS).glob(".*.keras"):
         stale.unlink()
-    if epochs_done:
-        trim_history(Path(run) / HISTORY, epochs_done)
+    trim_history(Path(run) / HISTORY, epochs_done)  # also with 0 done: a first epoch that diverged
 
 
 def trim_history(path, epochs_done):

@@ -40,20 +40,15 @@ class SubmissionError(ValueError):
 
 def read_labels(pattern, batch_size=1024):
     """``{video id: sorted label indices}`` of every video in the shards matching ``pattern``."""
-    import tensorflow as tf
-
-    from course_lib.data import ShardError, load_yt8m
-    from course_lib.data.pipeline import tf_error_text
+    from course_lib.data import load_yt8m, shard_errors
 
     truth = {}
-    try:
+    with shard_errors(pattern):  # names the file and record, not the glob
         for features, labels in load_yt8m(pattern, batch_size, include_id=True):
             rows, columns = np.nonzero(labels.numpy())
             per_video = np.split(columns, np.searchsorted(rows, np.arange(1, len(labels))))
             for video_id, video_labels in zip(features["id"].numpy(), per_video):
                 truth[video_id.decode("utf-8")] = video_labels
-    except tf.errors.OpError as error:
-        raise ShardError(f"{pattern}: {tf_error_text(error)}") from None
     return truth
 
 
@@ -100,10 +95,11 @@ def read_submission(path, known_ids, *, top_k=TOP_K, num_classes=spec.NUM_CLASSE
                 bad = [token for token in tokens if not _INTEGER.match(token)]
                 if bad:
                     fail(f"label {bad[0]!r} is not an integer")
-                labels = np.array([int(token) for token in tokens], np.int64)
-                out_of_range = labels[(labels < 0) | (labels >= num_classes)]
-                if out_of_range.size:
+                values = [int(token) for token in tokens]  # Python ints: checked before they meet int64
+                out_of_range = [value for value in values if not 0 <= value < num_classes]
+                if out_of_range:
                     fail(f"label {out_of_range[0]} is out of range [0, {num_classes})")
+                labels = np.array(values, np.int64)
                 if len(set(labels.tolist())) != top_k:
                     repeated = next(int(x) for i, x in enumerate(labels) if x in labels[:i])
                     fail(f"label {repeated} repeated; a row lists {top_k} distinct labels")

@@ -5,9 +5,11 @@ one loss, loss weight and list of metrics per output as the model declares them
 (:class:`course_lib.models.Task`; the FCN: binary cross-entropy on ``labels``), adds the
 validation metrics MAP@10 and GAP@20 to ``labels``, and runs Keras' ``fit`` over
 :func:`course_lib.data.load_yt8m` (shuffled, seeded, full batches only so shapes are static), the
-labels mapped to one target per output inside the tf.data graph. After every epoch the model and
-optimizer are saved to ``runs/NAME/checkpoints/epoch_NNNN.keras`` and a row is appended to
-``history.csv`` (:mod:`course_lib.project.runs`). Running the same command again resumes from the
+labels mapped to one target per output inside the tf.data graph. After every epoch a row is
+appended to ``history.csv``, then the model and optimizer are saved to
+``runs/NAME/checkpoints/epoch_NNNN.keras`` (:mod:`course_lib.project.runs`; in that order, so a
+kill between the two loses no row: the resumed run drops the row and trains that epoch again).
+An epoch of no training step, or a loss that is not finite, stops the run with an error saying why. Running the same command again resumes from the
 newest checkpoint (weights and optimizer state), and ``--epochs`` larger than before trains on; the
 remaining epochs draw their data order and dropout from ``seed + epochs done``, so they do not replay
 the first epochs' (a resumed run is as good as, not bit-identical to, an uninterrupted one).
@@ -28,11 +30,12 @@ import warnings
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from course_lib import settings
 from course_lib.callbacks import EpochCheckpoint
-from course_lib.data import list_shards, load_yt8m
+from course_lib.data import list_shards, load_yt8m, shard_errors, spec
 from course_lib.models import RUN_LOSS, build_model, model_arguments, model_tasks
 from course_lib.precision import dtype_policy
 from course_lib.project import distribute, options, runs
@@ -113,19 +116,64 @@ def train(
             if last is not None:
                 _restore(net, last, same_optimizer=previous.get("mixed_precision") == mixed_precision)
             callbacks = [
-                EpochCheckpoint(folder / runs.CHECKPOINTS, keep=config["keep_checkpoints"]),
+                _RequireSteps(config),  # first: an epoch of no step is not checkpointed nor logged
+                # The history row before the checkpoint: killed between the two, the run resumes from
+                # the previous checkpoint and runs.start drops the row (a row is never lost).
                 keras.callbacks.CSVLogger(str(folder / runs.HISTORY), append=True),
+                EpochCheckpoint(folder / runs.CHECKPOINTS, keep=config["keep_checkpoints"]),
                 keras.callbacks.TerminateOnNaN(),
             ]
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), shard_errors(_read_patterns(config)):
                 # The shards' length is unknown until the first pass ends; that is expected here.
                 warnings.filterwarnings("ignore", message="Your input ran out of data")
-                return net.fit(train_set, validation_data=validation_set, epochs=config["epochs"],
-                               initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False, callbacks=callbacks,
-                               verbose=(1 if sys.stdout.isatty() else 2) if verbose == "auto" else verbose)
+                history = net.fit(train_set, validation_data=validation_set, epochs=config["epochs"],
+                                  initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False,
+                                  callbacks=callbacks,
+                                  verbose=(1 if sys.stdout.isatty() else 2) if verbose == "auto" else verbose)
+        _require_finite(history, config)
+        return history
     finally:
         if not chief:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+class DivergedError(ValueError):
+    """Training stopped on a loss that is not finite (NaN or inf)."""
+
+
+def _require_finite(history, config):
+    losses = history.history.get("loss", [])
+    if losses and not np.isfinite(losses[-1]):
+        raise DivergedError(
+            f"epoch {history.epoch[-1] + 1}: loss is {losses[-1]}, training diverged and stopped; that epoch "
+            f"was not checkpointed (learning_rate={config['learning_rate']}: lower it, or check the data "
+            "for non-finite features)"
+        )
+
+
+class _RequireSteps(keras.callbacks.Callback):
+    """Raise ``ValueError`` saying why when an epoch ran no training step (Keras would carry on)."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.steps:
+            return
+        files = list_shards(self.config["data"])
+        videos = sum(distribute.count_records(path) for path in files)
+        raise ValueError(
+            f"epoch {epoch + 1} ran no training step: the training shards {self.config['data']!r} hold "
+            f"{videos} video(s) in {len(files)} file(s), fewer than one batch of {self.config['batch_size']} "
+            "(only full batches are trained on); lower --batch-size or add shards"
+        )
 
 
 def _config(out, data, validation_data, model_args, mixed_precision, jit, chosen):
@@ -137,7 +185,7 @@ def _config(out, data, validation_data, model_args, mixed_precision, jit, chosen
     for name in ("epochs", "batch_size", "keep_checkpoints"):
         if int(config[name]) != config[name] or config[name] < 1:
             raise ValueError(f"{name} must be a positive integer. Received: {name}={config[name]!r}")
-    model_arguments(config["model"])  # an unknown model name fails here, before any file is written
+    _check_model_args(config["model"], dict(model_args or {}))  # before any file is written
     if validation_data is None:
         validation_data = settings.data_pattern("validate")
     return {
@@ -153,6 +201,21 @@ def _config(out, data, validation_data, model_args, mixed_precision, jit, chosen
         "jit": bool(jit),
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
     }
+
+
+def _check_model_args(model, model_args):
+    """``ValueError`` naming the first ``--model-arg`` of the wrong type or that the shards cannot train."""
+    defaults = model_arguments(model)  # an unknown model name fails here
+    for name, value in model_args.items():
+        default = defaults.get(name)
+        wanted = (int,) if isinstance(default, int) and not isinstance(default, bool) else \
+            (int, float) if isinstance(default, float) else None
+        if name in defaults and wanted and (isinstance(value, bool) or not isinstance(value, wanted)):
+            raise ValueError(f"--model-arg {name} must be a number like its default {default!r}. "
+                             f"Received: {name}={value!r}")
+    if model_args.get("num_classes", spec.NUM_CLASSES) != spec.NUM_CLASSES:
+        raise ValueError(f"--model-arg num_classes must be {spec.NUM_CLASSES}, the shards' vocabulary: train reads "
+                         f"every label. Received: num_classes={model_args['num_classes']!r}")
 
 
 def _datasets(strategy, config, tasks, epoch_seed):
@@ -222,6 +285,15 @@ def _restore(net, checkpoint, same_optimizer):
     net.set_weights(runs.load_model(None, checkpoint).get_weights())
 
 
+def _read_patterns(config):
+    """Every glob the run reads, training and validation, as one list."""
+    return [p for key in ("data", "validation_data") for p in _as_list(config[key])]
+
+
+def _as_list(patterns):
+    return [] if not patterns else [patterns] if isinstance(patterns, str) else list(patterns)
+
+
 def _patterns(pattern):
     """A glob as a string, several as a list of strings (so that they go into ``config.json``)."""
     if isinstance(pattern, (str, os.PathLike)):
@@ -246,6 +318,10 @@ def weights_digest(model):
 
 def main(args):
     """``python -m course_lib train``."""
+    if not str(args.out).strip():
+        raise ValueError("--out must name a run folder, e.g. runs/fcn. Received: --out ''")
+    if args.cpu_devices is not None and args.cpu_devices < 1:
+        raise ValueError(f"--cpu-devices must be 1 or more. Received: --cpu-devices {args.cpu_devices}")
     if args.cpu_devices:
         distribute.use_cpu_devices(args.cpu_devices)
     history = train(

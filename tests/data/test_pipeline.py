@@ -170,3 +170,26 @@ def test_unshuffled_order_is_blocks_of_each_file_in_turn(tiny_world):
     ids = _all(load_yt8m(str(tiny_world / "train*.tfrecord"), 1000, include_id=True))[0]
     first = _by_hand(sorted(tiny_world.glob("train*.tfrecord"))[:2])[0]
     assert ids[:64] == first[:64] and ids[64:128] == first[120:184]  # 120 videos a shard
+
+
+def test_shard_errors_names_file_and_record(tmp_path):
+    from course_lib.data import shard_errors
+
+    good = tmp_path / "train0000.tfrecord"
+    _write(good, [_good(i) for i in range(5)])
+    bad = tmp_path / "train0001.tfrecord"
+    _write(bad, [_good(i) for i in range(3)] + [_good(3, labels=(3862,))])
+    pattern = str(tmp_path / "train*.tfrecord")
+    with pytest.raises(ShardError, match=r"train0001.tfrecord, record 3: label 3862 is out of range \[0, 3862\)"):
+        with shard_errors(pattern):
+            _all(load_yt8m(pattern, 2, include_id=True))
+
+
+def test_skip_corrupt_skips_a_label_beyond_num_classes(tmp_path):
+    _write(tmp_path / "train0000.tfrecord", [_good(i) for i in range(5)])
+    _write(tmp_path / "train0001.tfrecord", [_good(5, labels=(3862,))])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dataset = load_yt8m(str(tmp_path / "train*.tfrecord"), 4, skip_corrupt=True, include_id=True)
+    assert "train0001.tfrecord, record 0: label 3862 is out of range" in str(caught[0].message)
+    assert len(_all(dataset)[0]) == 5

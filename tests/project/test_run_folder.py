@@ -1,5 +1,7 @@
 """The run folder: atomic writes, checkpoint listing and pruning, history trimmed on resume."""
 
+import zipfile
+
 import pytest
 
 from course_lib.project import runs
@@ -18,9 +20,12 @@ def test_checkpoints_are_listed_by_epoch(tmp_path):
     folder = tmp_path / runs.CHECKPOINTS
     folder.mkdir()
     for name in ("epoch_0010.keras", "epoch_0002.keras", ".epoch_0011.partial.keras", "notes.txt"):
-        (folder / name).write_text("")
+        with zipfile.ZipFile(folder / name, "w") as archive:  # the shape of a .keras file
+            archive.writestr("config.json", "{}")
     assert [epoch for epoch, _ in runs.checkpoints(tmp_path)] == [2, 10]
     assert runs.latest_checkpoint(tmp_path) == (10, runs.checkpoint_path(tmp_path, 10))
+    runs.checkpoint_path(tmp_path, 10).write_text("")  # an empty newest one is skipped
+    assert runs.latest_checkpoint(tmp_path) == (2, runs.checkpoint_path(tmp_path, 2))
 
 
 def test_history_rows_after_the_checkpoint_are_dropped(tmp_path):
