@@ -5,7 +5,7 @@
     GroupLasso(factor)     factor * sum_i ||kernel[i, ...]||_2   (l1/l2 row sparsity: whole inputs)
 
 Registered for serialisation (``"course_lib>GroupLasso"``), so a saved ``.keras`` model that uses
-one loads again. Taught in notebook 03, part 5.
+one loads again. Taught in notebook 03b, part 5.
 """
 
 import math
@@ -47,7 +47,7 @@ class GroupLasso(keras.regularizers.Regularizer):
     >>> GroupLasso.from_config(regularizer.get_config()).factor
     0.5
 
-    Taught in notebook 03, part 5.
+    Taught in notebook 03b, part 5.
     """
 
     def __init__(self, factor=0.01):

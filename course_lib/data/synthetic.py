@@ -61,7 +61,7 @@ Ids.
 
 So the three baselines rank as on real data (a trained logistic model and the FCN beat the
 training-free nearest class centroid), per-vertical heads have related, conflicting, noisy and
-harder tasks to show, and the l1/l2 row-sparse first layer of notebook 03 has informative and
+harder tasks to show, and the l1/l2 row-sparse first layer of notebook 03b has informative and
 uninformative inputs to tell apart.
 """
 

@@ -1,6 +1,6 @@
 """The course's Keras layers, one module per idea, in the order the notebooks teach them.
 
-- :mod:`~course_lib.layers.heads` (notebook 03): :class:`VerticalHeads`, one sigmoid head per
+- :mod:`~course_lib.layers.heads` (notebook 03b): :class:`VerticalHeads`, one sigmoid head per
   label group, and :class:`LabelOrder`, the heads' columns back to label-id order in the graph.
 
 Later notebooks add a module each (task conditioning, cross-stitch, experts and gates, towers,
