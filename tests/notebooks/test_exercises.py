@@ -11,8 +11,8 @@ import pytest
 from .exercises import ROOT, exercises, known_cheats, run_exercises, student
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-# Written before the convention; its exercises get the markers when it is split (issue 12).
-NOT_YET_MARKED = {"03_lasso_sparsity.ipynb"}
+# Notebooks written before the convention (none left since 03 was split and marked, issue 12).
+NOT_YET_MARKED = set()
 _RUNS = {}
 
 
