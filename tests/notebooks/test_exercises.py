@@ -41,6 +41,7 @@ def test_at_least_three_marked_exercises(path):
         assert "raise NotImplementedError" not in notebook.cells[check].source
 
 
+@pytest.mark.exercises
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if _marked(p)], ids=lambda p: p.name)
 def test_each_check_fails_after_its_stub_and_cheats_and_passes_after_its_solution(path):
     run = _run(path)
