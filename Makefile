@@ -1,6 +1,7 @@
 # make lab     set up .venv, generate the embedded sample data, start JupyterLab on notebooks/
 # make test    set up, then every unit test and nbval over every notebook
-# make course  set up, then execute every notebook headless into build/*.html (maths offline)
+# make course  set up, then execute every notebook headless into hand-outs, maths offline:
+#              build/student/*.html (solutions replaced by stubs) and build/instructor/*.html
 # make student the student edition into build/student/: solutions replaced by stubs, outputs cleared
 # make slides  one offline reveal.js deck per notebook into build/slides/ (see slides/README.md)
 PYTHON ?= python3
@@ -37,7 +38,7 @@ student: $(STAMP)
 
 # Both fetch reveal.js, MathJax, require.js and jQuery from the npm registry once (cached in
 # build/_npm/) and copy them beside the pages, so the pages open from file:// with no network.
-course: $(SAMPLE)
+course: $(SAMPLE) student
 	$(BIN)/python slides/build.py handouts --execute --out build notebooks/*.ipynb
 
 slides: $(STAMP)

@@ -62,6 +62,23 @@ def exercises(notebook):
     return {n: pair for n, pair in enumerate(student.exercise_cells(notebook), start=1)}
 
 
+def solution_lines(notebook):
+    """The stripped, non-empty lines between a notebook's solution markers that appear in no
+    other cell: the text its student edition must not show."""
+    solutions = {index for index, _ in exercises(notebook).values()}
+    public = {line.strip() for index, cell in enumerate(notebook.cells) if index not in solutions
+              for line in cell.source.splitlines()}
+    secret = set()
+    for index in solutions:
+        inside = False
+        for line in notebook.cells[index].source.splitlines():
+            if line.strip() in (student.BEGIN, student.END):
+                inside = line.strip() == student.BEGIN
+            elif inside:
+                secret.add(line.strip())
+    return secret - public - {""}
+
+
 def known_cheats(notebook_name):
     """``{exercise number: {name: answer source}}`` from the ``cheats_*.py`` file naming it."""
     cheats = {}

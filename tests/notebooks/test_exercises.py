@@ -8,7 +8,7 @@ import sys
 import nbformat
 import pytest
 
-from .exercises import ROOT, exercises, known_cheats, run_exercises, student
+from .exercises import ROOT, exercises, known_cheats, run_exercises, solution_lines, student
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # Notebooks written before the convention (none left since 03 was split and marked, issue 12).
@@ -41,6 +41,7 @@ def test_at_least_three_marked_exercises(path):
         assert "raise NotImplementedError" not in notebook.cells[check].source
 
 
+@pytest.mark.exercises
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if _marked(p)], ids=lambda p: p.name)
 def test_each_check_fails_after_its_stub_and_cheats_and_passes_after_its_solution(path):
     run = _run(path)
@@ -62,20 +63,15 @@ def test_known_cheats_name_real_exercises(path):
 def test_student_edition_has_no_solution_text(student_folder):
     for path in NOTEBOOKS:
         source = nbformat.read(path, as_version=4)
-        pairs = exercises(source)
-        solution_cells = {s for s, _ in pairs.values()}
-        public = {line.strip() for i, c in enumerate(source.cells) if i not in solution_cells
-                  for line in c.source.splitlines()}
-        secret = {line.strip() for s in solution_cells for line in _between_markers(source.cells[s].source)}
-        secret -= public | {""}
+        secret = solution_lines(source)
         edition = nbformat.read(student_folder / path.name, as_version=4)
-        text = "\n".join(line.strip() for cell in edition.cells for line in cell.source.splitlines())
-        survived = sorted(line for line in secret if line in text.splitlines())
+        lines = [line.strip() for cell in edition.cells for line in cell.source.splitlines()]
+        survived = sorted(secret.intersection(lines))
         assert not survived, f"{path.name}: solution lines in the student edition: {survived[:3]}"
-        assert student.BEGIN not in text and student.END not in text
+        assert student.BEGIN not in lines and student.END not in lines
         code = [c for c in edition.cells if c.cell_type == "code"]
         assert not any(c.outputs or c.execution_count for c in code), f"{path.name}: outputs left"
-        assert text.count("raise NotImplementedError()") >= len(pairs)
+        assert lines.count("raise NotImplementedError()") >= len(exercises(source))
 
 
 def test_student_edition_is_current_with_the_sources(student_folder, tmp_path):
@@ -95,17 +91,6 @@ def test_student_edition_is_current_with_the_sources(student_folder, tmp_path):
         old = [p.name for p in NOTEBOOKS if not (made / p.name).exists()
                or (made / p.name).read_text(encoding="utf-8") != (student_folder / p.name).read_text(encoding="utf-8")]
         assert not old, f"build/student is out of date for {old}: run `make student`"
-
-
-def _between_markers(source):
-    inside = False
-    for line in source.splitlines():
-        if line.strip() == student.BEGIN:
-            inside = True
-        elif line.strip() == student.END:
-            inside = False
-        elif inside:
-            yield line
 
 
 @pytest.fixture
