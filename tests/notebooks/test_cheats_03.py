@@ -15,6 +15,7 @@ NAMED_IN_ISSUE = {"03a_lasso.ipynb": (3, "the solver at each alpha"),
                   "03b_shared_sparsity.ipynb": (3, "part 5's shared survivors for every vertical")}
 
 
+@pytest.mark.exercises
 @pytest.mark.parametrize("name", sorted(NAMED_IN_ISSUE))
 def test_each_known_cheat_fails_its_check(name):
     cheats = known_cheats(name)
