@@ -1,5 +1,5 @@
 # make lab     set up .venv, generate the embedded sample data, start JupyterLab on notebooks/
-# make test    set up, then every unit test and nbval over every notebook
+# make test    set up, the student edition, then every unit test, nbval over every notebook, every exercise check
 # make course  set up, then execute every notebook headless into hand-outs, maths offline:
 #              build/student/*.html (solutions replaced by stubs) and build/instructor/*.html
 # make student the student edition into build/student/: solutions replaced by stubs, outputs cleared

@@ -17,11 +17,9 @@ number prefix, e.g. ``cheats_01.py``, ``cheats_03a.py``), two names:
     CHEATS = {1: {"counts with TFRecordDataset": "count_records = lambda blob: ..."}, ...}
 
 ``tests/notebooks/test_exercises.py`` runs every notebook once and asserts that each check fails
-after its stub and after each known cheat, and passes after its solution. To try a cheat by hand:
-
-    >>> run = run_exercises(path, {1: {"my cheat": "num_records = 9"}})  # doctest: +SKIP
-    >>> run.exercises[1].cheats["my cheat"]  # doctest: +SKIP
-    'AssertionError: count the frames of ...'
+after its stub and after each known cheat, and passes after its solution. To try a cheat by hand,
+``run_exercises(path, {1: {"my cheat": "def count_records(blob):\\n    return 2000"}})`` returns a
+:class:`NotebookRun` whose ``exercises[1].cheats["my cheat"]`` is what the check raised.
 """
 
 import importlib.util

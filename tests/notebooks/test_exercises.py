@@ -93,6 +93,25 @@ def test_student_edition_is_current_with_the_sources(student_folder, tmp_path):
         assert not old, f"build/student is out of date for {old}: run `make student`"
 
 
+def test_stub_keeps_the_question_and_the_indentation():
+    source = "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\nz = 2"
+    assert student.stub_source(source) == (
+        "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError()\nz = 2")
+    for broken in ("### BEGIN SOLUTION\nx = 1", "x = 1\n### END SOLUTION",
+                   "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"):
+        with pytest.raises(student.MarkerError):
+            student.stub_source(broken)
+
+
+def test_a_solution_cell_needs_its_check_cell():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION"),
+        nbformat.v4.new_markdown_cell("the check should be here"),
+    ])
+    with pytest.raises(student.MarkerError, match="followed by its check"):
+        exercises(notebook)
+
+
 @pytest.fixture
 def student_folder(tmp_path):
     """A student edition written by slides/student.py's command line, as `make student` runs it."""
