@@ -6,10 +6,12 @@
     fit_from(model, initial, X_train, Y_train, epochs=4, batch_size=250)  # same start, same seeds
     evaluate(model, X_valid, Y_valid)   # {"MAP@10": ..., "GAP@20": ...}
     evaluate(scores, None, Y_valid)     # the same for a plain (N, C) score array
+    per_group_map(scores, Y_valid, groups)  # {vertical: MAP@10 among its own labels}
 
 Runs that differ only in their penalty, callbacks or inputs start from the same weights, the
 same optimizer step and the same shuffling seed, so the differences are the experiment's.
-Taught in notebook 03b, part 5 (and notebook 02's baselines are scored the same way).
+Taught in notebook 03b, part 5 (and notebook 02's baselines are scored the same way);
+``per_group_map`` in notebook 04 (each vertical as a task).
 """
 
 import keras
@@ -17,7 +19,7 @@ import numpy as np
 
 from course_lib.metrics import ranking
 
-__all__ = ["LABELS", "evaluate", "fit_from", "predict_labels"]
+__all__ = ["LABELS", "evaluate", "fit_from", "per_group_map", "predict_labels"]
 
 LABELS = "labels"  # the model output holding (N, C) scores in label-id order
 
@@ -72,6 +74,40 @@ def evaluate(model_or_scores, X, Y, *, map_k=10, gap_k=20, batch_size=500):
                          f"Y.shape={Y.shape}")
     return {f"MAP@{map_k}": float(ranking.map_at_k(Y, scores, k=map_k)),
             f"GAP@{gap_k}": float(ranking.gap_at_k(Y, scores, k=gap_k))}
+
+
+def per_group_map(scores, Y, groups, *, k=10):
+    """MAP@``k`` of each label group as a task: its videos, ranked among its own labels only.
+
+    For group ``g`` (label ids ``ids``): the videos with at least one label in ``g``, each ranking
+    the ``|g|`` scores ``scores[:, ids]``. ``None`` for a group without such a video.
+
+    Args:
+        scores: ``(N, C)`` scores in label-id order (``predict_labels``).
+        Y: multi-hot labels ``(N, C)``.
+        groups: ``{name: label ids}`` (``load_vocabulary().vertical_groups()``).
+        k: the cut-off (default 10).
+
+    Returns:
+        ``{name: float or None}`` in group order.
+
+    Example:
+
+    >>> Y = np.array([[1, 0, 0], [0, 1, 1], [0, 0, 1]], np.float32)
+    >>> scores = np.array([[0.9, 0.1, 0.0], [0.8, 0.7, 0.1], [0.5, 0.3, 0.2]])
+    >>> per_group_map(scores, Y, {"a": [0], "b": [1, 2]}, k=2)  # b: video 2 AP 1, video 3 AP 1/2
+    {'a': 1.0, 'b': 0.75}
+    """
+    scores, Y = np.asarray(scores), np.asarray(Y)
+    if scores.shape != Y.shape or Y.ndim != 2:
+        raise ValueError(f"scores and Y must have the same shape (N, C). Received: scores.shape={scores.shape}, "
+                         f"Y.shape={Y.shape}")
+    result = {}
+    for name, ids in groups.items():
+        ids = np.asarray(ids)
+        rows = Y[:, ids].any(axis=1)
+        result[name] = float(ranking.map_at_k(Y[rows][:, ids], scores[rows][:, ids], k=k)) if rows.any() else None
+    return result
 
 
 def fit_from(model, initial_weights, X, Y, *, epochs, batch_size, callbacks=(), seed=0, **fit_kwargs):

@@ -67,3 +67,18 @@ def test_fit_from_needs_a_compiled_model():
 def test_docstring_examples():
     result = doctest.testmod(experiments, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_per_group_map_scores_each_group_on_its_own_videos_and_labels():
+    from course_lib.metrics import ranking
+
+    rng = np.random.default_rng(0)
+    Y = (rng.random((40, 6)) < 0.3).astype(np.float32)
+    Y[:, 5] = 0  # a group whose labels no video has
+    scores = rng.random((40, 6))
+    result = experiments.per_group_map(scores, Y, {"a": [0, 2, 4], "b": [1, 3], "none": [5]}, k=2)
+    rows = Y[:, [1, 3]].any(1)
+    assert result["b"] == pytest.approx(ranking.map_at_k(Y[rows][:, [1, 3]], scores[rows][:, [1, 3]], k=2))
+    assert result["none"] is None and list(result) == ["a", "b", "none"]
+    with pytest.raises(ValueError, match="Received: scores.shape"):
+        experiments.per_group_map(scores[:3], Y, {"a": [0]})

@@ -15,6 +15,19 @@ Layers import from :mod:`course_lib.data` and the NumPy helpers beside it, never
 :mod:`course_lib.models` or :mod:`course_lib.project`, which build on them.
 """
 
+from course_lib.layers.conditioning import (
+    AdditiveConditioning,
+    ConcatenationConditioning,
+    MultiHeadConditioning,
+    MultiplicativeConditioning,
+)
 from course_lib.layers.heads import LabelOrder, VerticalHeads
 
-__all__ = ["LabelOrder", "VerticalHeads"]
+__all__ = [
+    "AdditiveConditioning",
+    "ConcatenationConditioning",
+    "LabelOrder",
+    "MultiHeadConditioning",
+    "MultiplicativeConditioning",
+    "VerticalHeads",
+]
