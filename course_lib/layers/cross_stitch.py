@@ -78,9 +78,10 @@ class CrossStitch(keras.layers.Layer):
     input (identical outputs at step 0), ``"ones"`` with the sum of all tasks' inputs (``T``
     times the scale). ``alpha`` is a float32 weight, cast to the compute dtype in ``call``.
 
-    The paper trains ``alpha`` with a learning rate 10^2 to 10^3 times the network's: its
-    gradient, a sum over a layer's activations, differs in scale from the weights' (notebook 05
-    shows it with per-variable learning rates; the weight's path ends in ``alpha``).
+    The paper trains ``alpha`` with a learning rate 10^2 to 10^3 times the network's: ``alpha`` is
+    of order 1 where the weights are of order 0.05, so at the network's learning rate its step is
+    small for its size (notebook 05 measures it and sets the factor with
+    :func:`course_lib.optimizers.with_learning_rate_multipliers`; the weight's path ends in ``alpha``).
 
     Args:
         granularity: ``"channel"`` (default, one ``alpha`` matrix per channel) or ``"layer"``.
