@@ -84,7 +84,7 @@ def _train(parser):
                         help="glob of shards scored each epoch (default: settings.data_pattern('validate'))")
     parser.add_argument("--model", default=default["model"],
                         help=f"a registered model (default {default['model']}, the course demo's baseline; "
-                             "also vertical_heads)")
+                             "also vertical_heads, cross_stitch)")
     parser.add_argument("--model-arg", action="append", metavar="NAME=VALUE",
                         help="a keyword argument of the model, repeatable, e.g. hidden_units=256")
     parser.add_argument("--epochs", type=int, default=default["epochs"],
