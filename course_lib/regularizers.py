@@ -86,7 +86,7 @@ class SoftSharing(keras.regularizers.Regularizer):
     over the unordered pairs of tasks (``squared=False``: the plain norms
     ``||theta_t - theta_t'||_2``, as the CS330 lecture writes the penalty; not differentiable
     where two copies are equal). The second form, ``T`` times the spread around the mean
-    ``theta_bar``, is the mean-regularised multi-task penalty of notebook 03, part 4. ``factor``
+    ``theta_bar``, is the mean-regularised multi-task penalty of notebook 03b, part 4. ``factor``
     0 leaves T independent networks; a large one forces the copies equal, one shared network.
 
     Unlike a ``kernel_regularizer`` it is called on a *list* of same-shaped weights, one per task
