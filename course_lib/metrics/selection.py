@@ -42,7 +42,7 @@ import numpy as np
 
 from course_lib.metrics import checks
 
-ROWS_PER_BLOCK = 128
+ROWS_PER_BLOCK = 64
 THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 FOLDS = (8, 4)  # slabs folded into group maxima, first and second level
 
@@ -54,16 +54,19 @@ class _NotFinite(Exception):
 
 
 def map_blocks(function, arrays, rows=None):
-    """``[function(*blocks) for each block of rows]``, in order, on up to :data:`THREADS` threads.
+    """``[function(workspace, *blocks) for each block of rows]``, in order, on up to :data:`THREADS` threads.
 
     ``arrays`` share their first dimension; blocks have ``rows`` rows (default
-    :data:`ROWS_PER_BLOCK`); each thread takes a contiguous run of blocks.
+    :data:`ROWS_PER_BLOCK`); each thread takes a contiguous run of blocks and one ``workspace``, a
+    dict of scratch buffers (see :func:`_buffer`) reused from block to block: fresh arrays of a
+    block's size would cost a page fault per 4 kB, about as much as the pass that fills them.
     """
     rows = rows or ROWS_PER_BLOCK
     starts = list(range(0, len(arrays[0]), rows))
 
     def run(part):
-        return [function(*(a[s : s + rows] for a in arrays)) for s in part]
+        workspace = {}
+        return [function(workspace, *(a[s : s + rows] for a in arrays)) for s in part]
 
     if THREADS == 1 or len(starts) < 2:
         return run(starts)
@@ -72,6 +75,15 @@ def map_blocks(function, arrays, rows=None):
         _pool["executor"] = ThreadPoolExecutor(THREADS, thread_name_prefix="course_lib.metrics")
         _pool["pid"] = os.getpid()
     return [result for part in _pool["executor"].map(run, parts) for result in part]
+
+
+def _buffer(workspace, name, shape, dtype):
+    """A scratch array of ``shape`` and ``dtype`` from ``workspace``, grown when too small."""
+    size = int(np.prod(shape))
+    buffer = workspace.get(name)
+    if buffer is None or buffer.size < size or buffer.dtype != dtype:
+        buffer = workspace[name] = np.empty(max(size, 1), dtype)
+    return buffer[:size].reshape(shape)
 
 
 def top_k_rows(scores, k, name="y_score"):
@@ -94,7 +106,7 @@ def top_k_rows(scores, k, name="y_score"):
     if n == 0 or k == 0:
         return np.zeros((n, k), np.int64), np.zeros((n, k), scores.dtype)
     try:
-        blocks = map_blocks(lambda block: _select_block(block, k), (scores,))
+        blocks = map_blocks(lambda workspace, block: _select_block(block, k, workspace), (scores,))
     except _NotFinite:
         checks.raise_not_finite(scores, name)
     return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
@@ -124,7 +136,7 @@ def select_with_hits(truth, scores, k, names=("y_true", "y_score")):
         return (np.zeros((n, m), np.int64), np.zeros((n, m), scores.dtype), np.zeros((n, m), bool),
                 true_counts(truth, names[0]))
     try:
-        blocks = map_blocks(lambda t, s: _select_with_hits_block(t, s, k), (truth, scores))
+        blocks = map_blocks(lambda w, t, s: _select_with_hits_block(t, s, k, w), (truth, scores))
     except _NotFinite:
         checks.raise_not_finite(scores, names[1])
     if any(b is None for b in blocks):
@@ -136,12 +148,12 @@ def select_with_hits(truth, scores, k, names=("y_true", "y_score")):
     )
 
 
-def _select_with_hits_block(truth, scores, k):
-    num_true = checks.count_true_or_none(truth)
+def _select_with_hits_block(truth, scores, k, workspace):
+    num_true = _count_true_block(truth, workspace)
     if num_true is None:
         return None
     depth = min(max(1, int(num_true.max())) if k is None else k, scores.shape[1])
-    indices, values = _select_block(scores, depth)
+    indices, values = _select_block(scores, depth, workspace)
     return indices, values, gather_hits(truth, indices), num_true
 
 
@@ -158,59 +170,109 @@ def true_counts(truth, name="y_true"):
     """
     if len(truth) == 0:
         return np.zeros(0, np.int64)
-    counts = map_blocks(checks.count_true_or_none, (truth,))
+    counts = map_blocks(lambda workspace, block: _count_true_block(block, workspace), (truth,))
     if any(c is None for c in counts):
         checks.raise_not_multi_hot(truth, name)
     return np.concatenate(counts)
 
 
+def _count_true_block(truth, workspace):
+    """True labels per row of a block, or ``None`` if a value is neither 0 nor 1.
+
+    One comparison finds the non-zero entries (``-0.0`` is zero), a few per row; only those are
+    looked at again: each must equal 1.
+    """
+    n, c = truth.shape
+    if truth.dtype == np.bool_:
+        mask = np.ascontiguousarray(truth)
+    else:
+        mask = np.not_equal(truth, 0, out=_buffer(workspace, "nonzero", truth.shape, np.bool_))
+    rows, columns = np.divmod(np.flatnonzero(mask), c)
+    if truth.dtype != np.bool_ and not np.all(truth[rows, columns] == 1):  # NaN != 1 too
+        return None
+    return np.bincount(rows, minlength=n).astype(np.int64, copy=False)
+
+
 def gather_hits(truth, indices):
     """Whether each ranked index ``(N, m)`` is a true label of its row of ``truth``: bool ``(N, m)``."""
-    return np.take_along_axis(truth, indices, axis=1) > 0
+    if not truth.flags.c_contiguous:
+        return np.take_along_axis(truth, indices, axis=1) > 0
+    return np.take(truth.reshape(-1), _flat(indices, truth.shape[1])) > 0
 
 
-def _select_block(block, k):
+def _flat(indices, num_classes):
+    """Flat positions in a C-contiguous ``(n, num_classes)`` array of column ``indices`` ``(n, m)``."""
+    return indices + (np.arange(len(indices)) * num_classes)[:, None]
+
+
+def _select_block(block, k, workspace):
     block = np.ascontiguousarray(block)
-    if not np.isfinite(block.min()):  # NaN propagates through min; so does -inf
+    if block.dtype == np.float16:  # widened exactly, into a reused buffer
+        work = _buffer(workspace, "wide", block.shape, np.float32)
+        work[...] = block
+    else:
+        work = block
+    if not np.isfinite(work.min()):  # NaN propagates through min; so does -inf
         raise _NotFinite
-    work = block.astype(np.float32) if block.dtype == np.float16 else block  # exact
+    groups = None if k == 1 else _group_maxima(work, k, workspace)
     if k == 1:
         indices = np.argmax(work, axis=1)[:, None]  # the first of equal maxima
+    elif groups is None:  # too few classes for groups: a stable sort of each row is as fast
+        indices = np.argsort(-work, axis=1, kind="stable")[:, :k]
     else:
-        bound = _lower_bound(work, k)
-        if bound is None:  # too few classes for groups: a stable sort of each row is as fast
-            indices = np.argsort(-work, axis=1, kind="stable")[:, :k]
-        else:
-            indices = _survivors_top_k(work, bound, k)
+        indices = _survivors_top_k(work, _bound(groups, k), k, workspace)
     indices = indices.astype(np.int64, copy=False)
-    values = np.take_along_axis(block, indices, axis=1)
+    values = np.take(block.reshape(-1), _flat(indices, block.shape[1]))
     if not np.all(np.isfinite(values[:, 0])):  # +inf would rank first in its row
         raise _NotFinite
     return indices, values
 
 
-def _lower_bound(work, k):
-    """Per-row lower bound on the ``k``-th largest score (see the module docstring), or ``None``."""
-    groups = work
-    for fold in FOLDS:
-        width = groups.shape[1] // fold
-        if width < 3 * k:  # keep at least 3k groups: a bound close to the k-th score
-            break
-        groups = groups[:, : fold * width].reshape(len(groups), fold, width).max(axis=1)
-    if groups is work:
+def _group_maxima(work, k, workspace):
+    """Maxima of the first-level groups ``(n, W)``: group ``j`` holds columns ``j + i W``, ``i < F``.
+
+    ``F = FOLDS[0]`` contiguous slabs of width ``W = C // F`` folded by element-wise maximum into a
+    reused buffer; the last ``C - F W`` columns belong to no group. ``None`` when ``W < 3 k``.
+    """
+    fold = FOLDS[0]
+    width = work.shape[1] // fold
+    if width < 3 * k:  # keep at least 3k groups: a bound close to the k-th score
         return None
-    m = groups.shape[1]
-    return np.partition(groups, m - k, axis=1)[:, m - k]
+    groups = _buffer(workspace, "groups", (len(work), width), work.dtype)
+    np.maximum(work[:, :width], work[:, width : 2 * width], out=groups)
+    for i in range(2, fold):
+        np.maximum(groups, work[:, i * width : (i + 1) * width], out=groups)
+    return groups
 
 
-def _survivors_top_k(work, bound, k):
+def _bound(groups, k):
+    """Per-row lower bound on the ``k``-th largest score: the ``k``-th largest of coarser maxima.
+
+    The first-level maxima are folded again (:data:`FOLDS` ``[1]`` slabs) while at least ``3 k``
+    groups remain, then partitioned (see the module docstring).
+    """
+    fold = FOLDS[1]
+    width = groups.shape[1] // fold
+    if width >= 3 * k:
+        coarse = groups[:, : fold * width].reshape(len(groups), fold, width).max(axis=1)
+    else:
+        coarse = groups
+    m = coarse.shape[1]
+    return np.partition(coarse, m - k, axis=1)[:, m - k]
+
+
+def _survivors_top_k(work, bound, k, workspace):
+    """The top ``k`` columns of each row: one comparison keeps the scores ``>= bound``, then only
+    those (a few more than ``k`` per row) are ordered."""
     n, c = work.shape
-    flat = _sparse_flatnonzero((work >= bound[:, None]).reshape(-1))  # at least k per row
-    rows, columns = np.divmod(flat, c)
+    reach = np.greater_equal(work, bound[:, None], out=_buffer(workspace, "reach", work.shape, np.bool_))
+    positions = np.flatnonzero(reach)  # at least k per row, ascending
+    values = np.take(work.reshape(-1), positions)
+    rows = positions // c
     counts = np.bincount(rows, minlength=n)
-    ranked = _ranked_columns(rows, columns, work.reshape(-1)[flat], c)
+    ranked = _ranked_columns(rows, positions - rows * c, values, n, c)
     starts = np.cumsum(counts) - counts
-    return ranked[starts[:, None] + np.arange(k)]
+    return np.take(ranked, starts[:, None] + np.arange(k))
 
 
 def descending_keys(values):
@@ -224,9 +286,9 @@ def descending_keys(values):
     >>> values[np.argsort(descending_keys(values), kind="stable")]
     array([ 2. ,  0.5, -0. ,  0. , -1. ], dtype=float32)
     """
-    bits = (values + np.float32(0)).view(np.uint32)  # + 0 turns -0.0 into 0.0
-    negative = bits >> np.uint32(31) == 1
-    return np.where(negative, bits, ~bits & np.uint32(0x7FFFFFFF))
+    bits = (values + np.float32(0)).view(np.int32)  # + 0 turns -0.0 into 0.0
+    flip = ~(bits >> 31) & np.int32(0x7FFFFFFF)  # 0x7FFFFFFF for positive numbers, 0 for negative ones
+    return (bits ^ flip).view(np.uint32)
 
 
 def _sparse_flatnonzero(mask):
@@ -238,14 +300,16 @@ def _sparse_flatnonzero(mask):
     return np.concatenate([candidates[mask[candidates]], tail])  # ascending
 
 
-def _ranked_columns(rows, columns, values, num_classes):
-    """``columns`` ordered by row, then decreasing value, then increasing column."""
+def _ranked_columns(rows, columns, values, num_rows, num_classes):
+    """``columns`` (int64) ordered by row, then decreasing value, then increasing column."""
     column_bits = max(1, (num_classes - 1).bit_length())
-    row_bits = max(1, int(rows[-1]).bit_length())  # rows ascend
+    row_bits = max(1, (num_rows - 1).bit_length())
     if values.dtype != np.float32 or row_bits + 32 + column_bits > 64:
         return columns[np.lexsort((columns, -values, rows))]
-    key = rows.astype(np.uint64) << np.uint64(32 + column_bits)
-    key |= descending_keys(values).astype(np.uint64) << np.uint64(column_bits)
-    key |= columns.astype(np.uint64)
+    key = descending_keys(values).astype(np.uint64)
+    key <<= np.uint64(column_bits)
+    key |= columns.view(np.uint64)  # non-negative: the same bits
+    key |= rows.view(np.uint64) << np.uint64(32 + column_bits)
     key.sort()
-    return (key & np.uint64((1 << column_bits) - 1)).astype(np.int64)
+    key &= np.uint64((1 << column_bits) - 1)
+    return key.view(np.int64)
