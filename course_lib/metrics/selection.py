@@ -42,7 +42,8 @@ import numpy as np
 
 from course_lib.metrics import checks
 
-ROWS_PER_BLOCK = 64
+ROWS_PER_BLOCK = 128
+SURVIVORS_PER_SORT = 1 << 20  # survivors ordered by one sort (16 MB of keys)
 THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 FOLDS = (8, 4)  # slabs folded into group maxima, first and second level
 
@@ -53,28 +54,28 @@ class _NotFinite(Exception):
     """A block held NaN or an infinite score (re-raised as ``ValueError`` for the whole array)."""
 
 
-def map_blocks(function, arrays, rows=None):
-    """``[function(workspace, *blocks) for each block of rows]``, in order, on up to :data:`THREADS` threads.
+def map_parts(function, arrays):
+    """``[function(workspace, *parts)]``: ``arrays`` (sharing their first dimension) cut into up to
+    :data:`THREADS` contiguous runs of whole blocks, one per thread, results in order.
 
-    ``arrays`` share their first dimension; blocks have ``rows`` rows (default
-    :data:`ROWS_PER_BLOCK`); each thread takes a contiguous run of blocks and one ``workspace``, a
-    dict of scratch buffers (see :func:`_buffer`) reused from block to block: fresh arrays of a
-    block's size would cost a page fault per 4 kB, about as much as the pass that fills them.
+    Each run gets its own ``workspace``, a dict of scratch buffers (see :func:`_buffer`) reused
+    from block to block: fresh arrays of a block's size would cost a page fault per 4 kB, about as
+    much as the pass that fills them.
     """
-    rows = rows or ROWS_PER_BLOCK
-    starts = list(range(0, len(arrays[0]), rows))
+    n = len(arrays[0])
+    blocks = -(-n // ROWS_PER_BLOCK)
+    edges = [i * blocks // THREADS * ROWS_PER_BLOCK for i in range(THREADS)] + [n]
+    ranges = [(a, min(b, n)) for a, b in zip(edges, edges[1:]) if a < min(b, n)]
 
-    def run(part):
-        workspace = {}
-        return [function(workspace, *(a[s : s + rows] for a in arrays)) for s in part]
+    def run(bounds):
+        return function({}, *(a[bounds[0] : bounds[1]] for a in arrays))
 
-    if THREADS == 1 or len(starts) < 2:
-        return run(starts)
-    parts = [list(p) for p in np.array_split(starts, min(THREADS, len(starts)))]
+    if len(ranges) < 2:
+        return [run((0, n))]
     if _pool["pid"] != os.getpid():  # none yet, or inherited through fork (its threads are gone)
         _pool["executor"] = ThreadPoolExecutor(THREADS, thread_name_prefix="course_lib.metrics")
         _pool["pid"] = os.getpid()
-    return [result for part in _pool["executor"].map(run, parts) for result in part]
+    return list(_pool["executor"].map(run, ranges))
 
 
 def _buffer(workspace, name, shape, dtype):
@@ -106,24 +107,21 @@ def top_k_rows(scores, k, name="y_score"):
     if n == 0 or k == 0:
         return np.zeros((n, k), np.int64), np.zeros((n, k), scores.dtype)
     try:
-        blocks = map_blocks(lambda workspace, block: _select_block(block, k, workspace), (scores,))
+        parts = map_parts(lambda workspace, part: _top_k_part(part, k, workspace), (scores,))
     except _NotFinite:
         checks.raise_not_finite(scores, name)
-    return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def select_with_hits(truth, scores, k, names=("y_true", "y_score")):
     """:func:`top_k_rows` and :func:`true_counts` in one scan, and whether each pick is a true label.
 
-    Each block of ``truth`` is counted and checked, and the block's picks looked up in it, while it
-    is in cache.
-
     Args:
         truth: multi-hot array ``(N, C)``, numeric or boolean (values checked here).
         scores: float array ``(N, C)`` (values checked here).
-        k: picks per row; ``None`` for as many as each block's largest number of true labels
-            (at least 1), the depth PERR needs; shorter blocks are padded on the right with
-            index -1, score -inf and no hit.
+        k: picks per row; ``None`` for as many as the largest number of true labels of the rows
+            a thread handles (at least 1), the depth PERR needs; shorter runs of rows are padded on
+            the right with index -1, score -inf and no hit.
         names: the arguments named in the error messages.
 
     Returns:
@@ -136,24 +134,24 @@ def select_with_hits(truth, scores, k, names=("y_true", "y_score")):
         return (np.zeros((n, m), np.int64), np.zeros((n, m), scores.dtype), np.zeros((n, m), bool),
                 true_counts(truth, names[0]))
     try:
-        blocks = map_blocks(lambda w, t, s: _select_with_hits_block(t, s, k, w), (truth, scores))
+        parts = map_parts(lambda w, t, s: _select_with_hits_part(t, s, k, w), (truth, scores))
     except _NotFinite:
         checks.raise_not_finite(scores, names[1])
-    if any(b is None for b in blocks):
+    if any(p is None for p in parts):
         checks.raise_not_multi_hot(truth, names[0])
-    width = max(b[0].shape[1] for b in blocks)
+    width = max(p[0].shape[1] for p in parts)
     pads = (-1, -np.inf, False, None)
     return tuple(
-        np.concatenate([b[i] if i == 3 else _pad(b[i], width, pads[i]) for b in blocks]) for i in range(4)
+        np.concatenate([p[i] if i == 3 else _pad(p[i], width, pads[i]) for p in parts]) for i in range(4)
     )
 
 
-def _select_with_hits_block(truth, scores, k, workspace):
-    num_true = _count_true_block(truth, workspace)
+def _select_with_hits_part(truth, scores, k, workspace):
+    num_true = _count_true_part(truth, workspace)
     if num_true is None:
         return None
     depth = min(max(1, int(num_true.max())) if k is None else k, scores.shape[1])
-    indices, values = _select_block(scores, depth, workspace)
+    indices, values = _top_k_part(scores, depth, workspace)
     return indices, values, gather_hits(truth, indices), num_true
 
 
@@ -170,86 +168,117 @@ def true_counts(truth, name="y_true"):
     """
     if len(truth) == 0:
         return np.zeros(0, np.int64)
-    counts = map_blocks(lambda workspace, block: _count_true_block(block, workspace), (truth,))
+    counts = map_parts(lambda workspace, part: _count_true_part(part, workspace), (truth,))
     if any(c is None for c in counts):
         checks.raise_not_multi_hot(truth, name)
     return np.concatenate(counts)
 
 
-def _count_true_block(truth, workspace):
-    """True labels per row of a block, or ``None`` if a value is neither 0 nor 1.
+def _count_true_part(truth, workspace):
+    """True labels per row, or ``None`` if a value is neither 0 nor 1.
 
-    One comparison finds the non-zero entries (``-0.0`` is zero), a few per row; only those are
-    looked at again: each must equal 1.
+    One comparison per block finds the non-zero entries (``-0.0`` is zero), a few per row; only
+    those are looked at again: each must equal 1 (NaN does not).
     """
     n, c = truth.shape
-    if truth.dtype == np.bool_:
-        mask = np.ascontiguousarray(truth)
-    else:
-        mask = np.not_equal(truth, 0, out=_buffer(workspace, "nonzero", truth.shape, np.bool_))
-    rows, columns = np.divmod(np.flatnonzero(mask), c)
-    if truth.dtype != np.bool_ and not np.all(truth[rows, columns] == 1):  # NaN != 1 too
-        return None
-    return np.bincount(rows, minlength=n).astype(np.int64, copy=False)
+    positions = np.concatenate([_nonzero_positions(truth[s : s + ROWS_PER_BLOCK], workspace) + s * c
+                                for s in range(0, n, ROWS_PER_BLOCK)])
+    if truth.dtype != np.bool_:
+        rows, columns = np.divmod(positions, c)
+        if not np.all(truth[rows, columns] == 1):
+            return None
+    return np.bincount(positions // c, minlength=n).astype(np.int64, copy=False)
+
+
+def _nonzero_positions(block, workspace):
+    if block.dtype == np.bool_:
+        return np.flatnonzero(block)
+    return np.flatnonzero(np.not_equal(block, 0, out=_buffer(workspace, "nonzero", block.shape, np.bool_)))
 
 
 def gather_hits(truth, indices):
     """Whether each ranked index ``(N, m)`` is a true label of its row of ``truth``: bool ``(N, m)``."""
-    if not truth.flags.c_contiguous:
-        return np.take_along_axis(truth, indices, axis=1) > 0
-    return np.take(truth.reshape(-1), _flat(indices, truth.shape[1])) > 0
+    return _take_rows(truth, indices) > 0
 
 
-def _flat(indices, num_classes):
-    """Flat positions in a C-contiguous ``(n, num_classes)`` array of column ``indices`` ``(n, m)``."""
-    return indices + (np.arange(len(indices)) * num_classes)[:, None]
+def _take_rows(array, indices):
+    """``np.take_along_axis(array, indices, axis=1)``, by one flat take when ``array`` is contiguous."""
+    if not array.flags.c_contiguous:
+        return np.take_along_axis(array, indices, axis=1)
+    return np.take(array.reshape(-1), indices + (np.arange(len(indices)) * array.shape[1])[:, None])
 
 
-def _select_block(block, k, workspace):
-    block = np.ascontiguousarray(block)
-    if block.dtype == np.float16:  # widened exactly, into a reused buffer
-        work = _buffer(workspace, "wide", block.shape, np.float32)
-        work[...] = block
+def _top_k_part(scores, k, workspace):
+    """``(indices, values)`` of each row's top ``k`` for a run of rows, block by block.
+
+    Each block is scanned while in cache (:func:`_survivors`); the survivors of many blocks are
+    ordered together, in runs of about :data:`SURVIVORS_PER_SORT`.
+    """
+    n, c = scores.shape
+    if k == 1 or c // FOLDS[0] < 3 * k:
+        indices = np.concatenate([_top_k_directly(scores[s : s + ROWS_PER_BLOCK], k, workspace)
+                                  for s in range(0, n, ROWS_PER_BLOCK)])
     else:
-        work = block
-    if not np.isfinite(work.min()):  # NaN propagates through min; so does -inf
-        raise _NotFinite
-    groups = None if k == 1 else _group_maxima(work, k, workspace)
-    if k == 1:
-        indices = np.argmax(work, axis=1)[:, None]  # the first of equal maxima
-    elif groups is None:  # too few classes for groups: a stable sort of each row is as fast
-        indices = np.argsort(-work, axis=1, kind="stable")[:, :k]
-    else:
-        indices = _survivors_top_k(work, _bound(groups, k), k, workspace)
-    indices = indices.astype(np.int64, copy=False)
-    values = np.take(block.reshape(-1), _flat(indices, block.shape[1]))
+        runs, pending, count = [], [], 0
+        for start in range(0, n, ROWS_PER_BLOCK):
+            found = _survivors(scores[start : start + ROWS_PER_BLOCK], k, workspace)
+            pending.append((start, *found))
+            count += len(found[0])
+            if count >= SURVIVORS_PER_SORT or start + ROWS_PER_BLOCK >= n:
+                runs.append(_rank_survivors(pending, k, min(start + ROWS_PER_BLOCK, n) - pending[0][0], c))
+                pending, count = [], 0
+        indices = np.concatenate(runs)
+    values = _take_rows(scores, indices)
     if not np.all(np.isfinite(values[:, 0])):  # +inf would rank first in its row
         raise _NotFinite
     return indices, values
 
 
-def _group_maxima(work, k, workspace):
-    """Maxima of the first-level groups ``(n, W)``: group ``j`` holds columns ``j + i W``, ``i < F``.
+def _work(block, workspace):
+    """The block, C-contiguous, float16 widened exactly to float32; checked finite (one ``min``)."""
+    block = np.ascontiguousarray(block)
+    if block.dtype == np.float16:
+        work = _buffer(workspace, "wide", block.shape, np.float32)
+        work[...] = block
+        block = work
+    if not np.isfinite(block.min()):  # NaN propagates through min; so does -inf
+        raise _NotFinite
+    return block
 
-    ``F = FOLDS[0]`` contiguous slabs of width ``W = C // F`` folded by element-wise maximum into a
-    reused buffer; the last ``C - F W`` columns belong to no group. ``None`` when ``W < 3 k``.
+
+def _top_k_directly(block, k, workspace):
+    """``k == 1`` (``argmax``: the first of equal maxima), or too few classes for groups (a stable
+    sort of each row is as fast)."""
+    work = _work(block, workspace)
+    if k == 1:
+        return np.argmax(work, axis=1)[:, None].astype(np.int64)
+    return np.argsort(-work, axis=1, kind="stable")[:, :k].astype(np.int64)
+
+
+def _survivors(block, k, workspace):
+    """Flat positions (ascending) and values of the scores of a block that reach its rows' bounds.
+
+    Three scans while the block is in cache: the group maxima, ``min`` (finite?), one comparison.
     """
+    n, c = block.shape
     fold = FOLDS[0]
-    width = work.shape[1] // fold
-    if width < 3 * k:  # keep at least 3k groups: a bound close to the k-th score
-        return None
-    groups = _buffer(workspace, "groups", (len(work), width), work.dtype)
+    width = c // fold
+    groups = _buffer(workspace, "groups", (n, width), block.dtype if block.dtype != np.float16 else np.float32)
+    work = _work(block, workspace)
     np.maximum(work[:, :width], work[:, width : 2 * width], out=groups)
     for i in range(2, fold):
         np.maximum(groups, work[:, i * width : (i + 1) * width], out=groups)
-    return groups
+    bound = _bound(groups, k)
+    reach = np.greater_equal(work, bound[:, None], out=_buffer(workspace, "reach", work.shape, np.bool_))
+    positions = np.flatnonzero(reach)  # at least k per row
+    return positions, np.take(work.reshape(-1), positions)
 
 
 def _bound(groups, k):
-    """Per-row lower bound on the ``k``-th largest score: the ``k``-th largest of coarser maxima.
+    """Per-row lower bound on the ``k``-th largest score: the ``k``-th largest of group maxima.
 
-    The first-level maxima are folded again (:data:`FOLDS` ``[1]`` slabs) while at least ``3 k``
-    groups remain, then partitioned (see the module docstring).
+    The maxima of the first-level groups (``FOLDS[0]`` columns each) are folded again
+    (``FOLDS[1]`` slabs) while at least ``3 k`` groups remain, then partitioned.
     """
     fold = FOLDS[1]
     width = groups.shape[1] // fold
@@ -261,16 +290,17 @@ def _bound(groups, k):
     return np.partition(coarse, m - k, axis=1)[:, m - k]
 
 
-def _survivors_top_k(work, bound, k, workspace):
-    """The top ``k`` columns of each row: one comparison keeps the scores ``>= bound``, then only
-    those (a few more than ``k`` per row) are ordered."""
-    n, c = work.shape
-    reach = np.greater_equal(work, bound[:, None], out=_buffer(workspace, "reach", work.shape, np.bool_))
-    positions = np.flatnonzero(reach)  # at least k per row, ascending
-    values = np.take(work.reshape(-1), positions)
-    rows = positions // c
-    counts = np.bincount(rows, minlength=n)
-    ranked = _ranked_columns(rows, positions - rows * c, values, n, c)
+def _rank_survivors(found, k, num_rows, num_classes):
+    """The top ``k`` columns ``(num_rows, k)`` of consecutive blocks from their survivors.
+
+    ``found``: per block ``(first row, flat positions in the block, values)``.
+    """
+    first = found[0][0]
+    positions = np.concatenate([p + (start - first) * num_classes for start, p, _ in found])
+    values = np.concatenate([v for _, _, v in found])
+    rows = positions // num_classes
+    counts = np.bincount(rows, minlength=num_rows)  # at least k per row
+    ranked = _ranked_columns(rows, positions - rows * num_classes, values, num_rows, num_classes)
     starts = np.cumsum(counts) - counts
     return np.take(ranked, starts[:, None] + np.arange(k))
 
@@ -289,15 +319,6 @@ def descending_keys(values):
     bits = (values + np.float32(0)).view(np.int32)  # + 0 turns -0.0 into 0.0
     flip = ~(bits >> 31) & np.int32(0x7FFFFFFF)  # 0x7FFFFFFF for positive numbers, 0 for negative ones
     return (bits ^ flip).view(np.uint32)
-
-
-def _sparse_flatnonzero(mask):
-    """``np.flatnonzero`` of a mostly-False bool vector: scans it 8 bytes at a time."""
-    whole = mask.size // 8 * 8
-    words = np.flatnonzero(mask[:whole].view(np.uint64))
-    candidates = (words[:, None] * 8 + np.arange(8)).reshape(-1)
-    tail = whole + np.flatnonzero(mask[whole:])
-    return np.concatenate([candidates[mask[candidates]], tail])  # ascending
 
 
 def _ranked_columns(rows, columns, values, num_rows, num_classes):
