@@ -11,16 +11,22 @@ tied with the ``k``-th) is ``>=`` it::
     bound(row) = k-th largest of { max(group_g) : g = 1..G }  <=  k-th largest of row
 
 One comparison keeps the survivors (a few more than ``k`` per row: 21.8 at k = 20 and 10.4 at
-k = 10 on the scores of ``bench/metrics.py``), and only those are ordered. Nothing sorts a row. The groups are strided (group ``j``
-holds the columns ``j, j + W, j + 2W, ...``), so their maxima are element-wise maxima of ``G``
-contiguous slabs of width ``W``, which NumPy vectorises; folding twice (8 slabs, then 4) gives
-groups of 32 scores, ``C / 32`` maxima per row.
+k = 10 on the scores of ``bench/metrics.py``), and only those are ordered. Nothing sorts a row.
+The groups are strided (group ``j`` holds the columns ``j, j + W, j + 2W, ...``), so their maxima
+are element-wise maxima of contiguous slabs of width ``W``, which NumPy vectorises; folding twice
+(8 slabs, then 4) gives groups of 32 scores, ``C / 32`` maxima per row.
 
-Rows are processed in blocks of :data:`ROWS_PER_BLOCK` (128 rows x 3,862 float32 scores = 2 MB, so
-a block stays in cache across the few steps), on up to :data:`THREADS` threads (NumPy releases
-the GIL inside its loops). Within a block the survivors are ordered by one sort of 64-bit keys
+Cost. In NumPy every scan of a block costs about as much as a pass over it, in cache or not, and
+every call a few microseconds. So a block of :data:`ROWS_PER_BLOCK` rows (64 x 3,862 float32
+scores = 1 MB) gets only the scans that need its data: the slab maxima (seven ``np.maximum`` into
+a reused buffer), ``min`` (the finite check), the comparison with the bound into a reused mask,
+and ``np.flatnonzero`` of it; truth blocks get one comparison with 0 (the true labels are a few
+per row, and only those are looked at again). Everything sparse is done once per run of blocks:
+the survivors of up to :data:`SURVIVORS_PER_SORT` are ordered by one sort of 64-bit keys
 ``(row, score descending, class index)`` for float32 scores (float16 scores are widened to float32
-exactly); other dtypes use ``np.lexsort`` on the same three keys.
+exactly; other dtypes use ``np.lexsort`` on the same three keys), then the top ``k`` values and
+hits are taken. The rows are split into :data:`THREADS` contiguous runs, one per thread (NumPy
+releases the GIL inside its loops).
 
 Ties: equal scores go to the lower class index (the order of ``tf.math.top_k``); ``-0.0`` equals
 ``0.0``. Inputs are checked while they are scanned: non-finite scores and truth values other than
@@ -42,7 +48,7 @@ import numpy as np
 
 from course_lib.metrics import checks
 
-ROWS_PER_BLOCK = 128
+ROWS_PER_BLOCK = 64
 SURVIVORS_PER_SORT = 1 << 20  # survivors ordered by one sort (16 MB of keys)
 THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 FOLDS = (8, 4)  # slabs folded into group maxima, first and second level
