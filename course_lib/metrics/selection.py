@@ -49,7 +49,7 @@ import numpy as np
 from course_lib.metrics import checks
 
 ROWS_PER_BLOCK = 64
-SURVIVORS_PER_SORT = 1 << 20  # survivors ordered by one sort (16 MB of keys)
+SURVIVORS_PER_SORT = 1 << 20  # survivors ordered by one sort (8 MB of 64-bit keys)
 THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 FOLDS = (8, 4)  # slabs folded into group maxima, first and second level
 
