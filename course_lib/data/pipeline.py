@@ -74,6 +74,11 @@ def _parse_whole_file(path, num_classes=spec.NUM_CLASSES):
                 row = int(parsed["labels"].value_rowids()[int(bad[0])])
                 return (f"{path}, record {1024 * start + row}: label {int(values[int(bad[0])])} "
                         f"is out of range [0, {num_classes})")
+            for name in spec.FEATURE_SIZES:
+                finite = tf.reduce_all(tf.math.is_finite(parsed[name]), axis=1)
+                if not tf.reduce_all(finite):
+                    row = int(tf.argmin(tf.cast(finite, tf.int32)))
+                    return f"{path}, record {1024 * start + row}: {name} holds NaN or infinite values"
     except (tf.errors.OpError, UnicodeDecodeError) as error:
         return f"{path}: {_error_text(error)}"
     return None
@@ -114,6 +119,9 @@ def _locate(error, files, num_classes, search=True):
     tagged = re.search(r"\[([^\[\]]+?):(\d+)[^\[\]]*\] \[labels:\] \[(-?\d+)", text)  # from _batch_parser's assertion
     if tagged:
         return f"{tagged[1]}, record {tagged[2]}: label {tagged[3]} is out of range [0, {num_classes})"
+    not_finite = re.search(r"non-finite (\w+) in\] \[([^\[\]]+?):(\d+)\]", text)  # from _finite
+    if not_finite:
+        return f"{not_finite[2]}, record {not_finite[3]}: {not_finite[1]} holds NaN or infinite values"
     named = re.search(r"Name: (.+?):(\d+), (.*)", text)  # from parse_example's example_names
     if named:
         reason = re.sub(r"Index: \d+\. ", "", named[3])  # the index within the batch, not the file
@@ -300,21 +308,14 @@ def _batch_parser(num_classes, include_id, groups):
     def parse(names, records):
         parsed = tf.io.parse_example(records, feature_spec, example_names=names)
         labels = parsed["labels"]
-        rows = tf.cast(labels.value_rowids(), tf.int64)
-        values = labels.flat_values
-        bad = tf.logical_or(values < 0, values >= num_classes)
-
-        def fail():  # built only when a label is out of range, so the check is nearly free
-            message = [f"label index out of range [0, {num_classes}) in", tf.boolean_mask(tf.gather(names, rows), bad),
-                       "labels:", tf.boolean_mask(values, bad)]
-            return tf.debugging.Assert(False, message, summarize=5)
-
-        with tf.control_dependencies([tf.cond(tf.reduce_any(bad), fail, tf.no_op)]):
-            values = tf.identity(values)
+        features = {name: parsed[name] for name in spec.FEATURE_SIZES}
+        checks = [_labels_in_range(names, labels, num_classes)]
+        checks += [_finite(names, name, x) for name, x in features.items()]
+        with tf.control_dependencies(checks):
+            values = tf.identity(labels.flat_values)
         # an indicator, not a sum: a label listed twice in a record is still one label
         dense = tf.cast(tf.sparse.to_indicator(labels.with_flat_values(values).to_sparse(), num_classes), tf.float32)
         dense.set_shape([records.shape[0], num_classes])  # keep the static batch size for XLA
-        features = {name: parsed[name] for name in spec.FEATURE_SIZES}
         if include_id:
             features["id"] = parsed["id"]
         if groups is not None:
@@ -322,3 +323,27 @@ def _batch_parser(num_classes, include_id, groups):
         return features, dense
 
     return parse
+
+
+# The two checks below are Assert ops on string data only, so TensorFlow adds no tf.cond around
+# them (a cond's Merge node with a control input makes Grappler warn "Skipping loop optimization"
+# at every trace). Each gathers the first offending record: one element, nearly free.
+
+
+def _labels_in_range(names, labels, num_classes):
+    """An Assert naming the first record (``"<file>:<index>"``) with a label outside [0, num_classes)."""
+    values = labels.flat_values
+    bad = tf.logical_or(values < 0, values >= num_classes)
+    first = tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int64)[None][: tf.size(values, tf.int64)]
+    record = tf.gather(names, tf.gather(labels.value_rowids(), first))
+    return tf.debugging.Assert(
+        tf.logical_not(tf.reduce_any(bad)),
+        [f"label index out of range [0, {num_classes}) in", record, "labels:", tf.strings.as_string(tf.gather(values, first))],
+    )
+
+
+def _finite(names, name, x):
+    """An Assert naming the first record whose feature ``name`` holds NaN or an infinity."""
+    finite = tf.reduce_all(tf.math.is_finite(x), axis=1)
+    first = tf.argmin(tf.cast(finite, tf.int32), output_type=tf.int64)[None][: tf.size(finite, tf.int64)]
+    return tf.debugging.Assert(tf.reduce_all(finite), [f"non-finite {name} in", tf.gather(names, first)])
