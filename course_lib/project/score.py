@@ -39,16 +39,18 @@ class SubmissionError(ValueError):
 
 
 def read_labels(pattern, batch_size=1024):
-    """``{video id: sorted label indices}`` of every video in the shards matching ``pattern``."""
-    from course_lib.data import load_yt8m, shard_errors
+    """``{video id: sorted label indices}`` of every video in the shards matching ``pattern``.
+
+    Raises ``ShardError`` naming the file and record of a record that does not read or parse, and
+    of a video id that is not UTF-8, has spaces around it, or repeats (:mod:`course_lib.data.videos`).
+    """
+    from course_lib.data.videos import videos
 
     truth = {}
-    with shard_errors(pattern):  # names the file and record, not the glob
-        for features, labels in load_yt8m(pattern, batch_size, include_id=True):
-            rows, columns = np.nonzero(labels.numpy())
-            per_video = np.split(columns, np.searchsorted(rows, np.arange(1, len(labels))))
-            for video_id, video_labels in zip(features["id"].numpy(), per_video):
-                truth[video_id.decode("utf-8")] = video_labels
+    for ids, _, labels in videos(pattern, batch_size):
+        rows, columns = np.nonzero(labels.numpy())
+        per_video = np.split(columns, np.searchsorted(rows, np.arange(1, len(labels))))
+        truth.update(zip(ids, per_video))
     return truth
 
 
