@@ -129,7 +129,7 @@ def load_yt8m(
         for path in (f for f in files if "://" not in f):
             problem = tfrecord.check_framing(path)
             if problem:
-                raise ShardError(problem + " (pass skip_corrupt=True to leave bad shards out)")
+                raise ShardError(problem + f" ({CORRUPT_HINT})")
     if len(files) < num_shards:
         raise ShardError(
             f"{len(files)} file(s) match {pattern!r}, fewer than num_shards={num_shards}: "
@@ -247,6 +247,9 @@ def _named_iterator_class():
 
     return NamedErrorsIterator
 
+
+# Worded for both readers: the commands have no --skip-corrupt (they score or predict every shard).
+CORRUPT_HINT = "replace or remove that file; in Python, load_yt8m(..., skip_corrupt=True) leaves bad shards out"
 
 BLOCK = 64  # records per tagged block: large enough that per-element costs vanish (bench/input_pipeline.py)
 
