@@ -37,7 +37,7 @@ import tempfile
 LEVEL_ENV = "TF_CPP_MIN_LOG_LEVEL"
 DEFAULT_LEVEL = "2"
 ABSL_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
-_LOG_LINE = re.compile(r"([IWEF])\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] ")  # Abseil's prefix: severity, date, time, thread, file:line
+LOG_LINE = re.compile(r"([IWEF])\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] ")  # Abseil's prefix: severity, date, time, thread, file:line
 _SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
 _NO_DRIVER = re.compile(r"[IW]\d{4} .*\] Could not find cuda drivers on your machine")
 _CUINIT = re.compile(r"E\d{4} .*\] failed call to cuInit")
@@ -64,7 +64,7 @@ def startup_noise(lines, level=None):
     no_driver = any(_NO_DRIVER.match(line) for line in lines)
     noise, dropping = [], False
     for line in lines:
-        logged = _LOG_LINE.match(line)
+        logged = LOG_LINE.match(line)
         if logged:
             dropping = _SEVERITY[logged[1]] < level or bool(no_driver and _CUINIT.match(line))
         elif line == ABSL_NOTICE:
