@@ -93,15 +93,25 @@ def without_startup_noise(text, level=None):
 
 @contextlib.contextmanager
 def filtered_stderr():
-    """Send file descriptor 2 to a temporary file; on exit write it back without start-up noise."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    """Send file descriptor 2 to a temporary file; on exit write it back without start-up noise.
+
+    Where there is no file descriptor 2 to redirect (closed, or no console), nothing is changed.
+    """
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
             yield
         finally:
-            sys.stderr.flush()
+            if sys.stderr is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
             capture.seek(0)

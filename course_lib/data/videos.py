@@ -22,7 +22,7 @@ class VideoIds:
     >>> ids.check("b.tfrecord", 0, [b"v002"])
     Traceback (most recent call last):
     ...
-    course_lib.data.pipeline.ShardError: b.tfrecord, record 0: video id 'v002' repeated (first in a.tfrecord, record 1)
+    course_lib.data.errors.ShardError: b.tfrecord, record 0: video id 'v002' repeated (first in a.tfrecord, record 1)
     """
 
     def __init__(self):
