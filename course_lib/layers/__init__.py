@@ -2,6 +2,8 @@
 
 - :mod:`~course_lib.layers.heads` (notebook 03): :class:`VerticalHeads`, one sigmoid head per
   label group, and :class:`LabelOrder`, the heads' columns back to label-id order in the graph.
+- :mod:`~course_lib.layers.uncertainty` (notebook 06): :class:`UncertaintyWeighting`, task losses
+  weighted by learned log-variances (Kendall, Gal & Cipolla 2018).
 
 Later notebooks add a module each (task conditioning, cross-stitch, experts and gates, towers,
 ...). Every layer here is a real Keras layer: sub-layers and weights made in ``__init__`` /
@@ -16,5 +18,6 @@ Layers import from :mod:`course_lib.data` and the NumPy helpers beside it, never
 """
 
 from course_lib.layers.heads import LabelOrder, VerticalHeads
+from course_lib.layers.uncertainty import UncertaintyWeighting
 
-__all__ = ["LabelOrder", "VerticalHeads"]
+__all__ = ["LabelOrder", "UncertaintyWeighting", "VerticalHeads"]
