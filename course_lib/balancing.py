@@ -74,7 +74,8 @@ def min_norm_weights(gram, steps=SOLVER_STEPS):
     """``alpha`` in the simplex minimising ``alpha^T M alpha`` = ``|| sum_t alpha_t g_t ||^2``.
 
     ``M`` is the Gram matrix ``M_ij = g_i . g_j`` of the task gradients. Two tasks: the closed form
-    of :func:`min_norm_two`. More: Frank-Wolfe from the uniform weights, ``steps`` times: the vertex
+    of :func:`min_norm_two`. More: Frank-Wolfe from the best pair of tasks (the two-task solution of
+smallest norm), ``steps`` times: the vertex
     ``e_t`` with the smallest ``(M alpha)_t`` (the direction of steepest descent of the quadratic),
     then an exact line search on the segment ``[alpha, e_t]`` (:func:`min_norm_two`'s formula on
     the dot products ``alpha^T M alpha``, ``(M alpha)_t`` and ``M_tt``). A fixed number of steps
@@ -105,13 +106,22 @@ def min_norm_weights(gram, steps=SOLVER_STEPS):
         gamma = _segment(gram[0, 0], gram[0, 1], gram[1, 1])
         return ops.stack([gamma, 1.0 - gamma])
 
+    # start from the best pair, as the reference implementation does (exact when alpha lies on an edge)
+    pairs = [(i, j) for i in range(tasks) for j in range(i + 1, tasks)]
+    starts, norms = [], []
+    for i, j in pairs:
+        gamma = _segment(gram[i, i], gram[i, j], gram[j, j])
+        starts.append(gamma * ops.one_hot(i, tasks, dtype="float32") + (1.0 - gamma) * ops.one_hot(j, tasks, dtype="float32"))
+        norms.append(gamma ** 2 * gram[i, i] + 2.0 * gamma * (1.0 - gamma) * gram[i, j] + (1.0 - gamma) ** 2 * gram[j, j])
+    start = ops.take(ops.stack(starts), ops.argmin(ops.stack(norms)), axis=0)
+
     def step(_, alpha):
         m_alpha = ops.matmul(gram, alpha)
         vertex = ops.one_hot(ops.argmin(m_alpha), tasks, dtype="float32")
         gamma = _segment(ops.sum(alpha * m_alpha), ops.sum(vertex * m_alpha), ops.sum(vertex * ops.matmul(gram, vertex)))
         return gamma * alpha + (1.0 - gamma) * vertex
 
-    return ops.fori_loop(0, int(steps), step, ops.full((tasks,), 1.0 / tasks, "float32"))
+    return ops.fori_loop(0, int(steps), step, start)
 
 
 def gram_matrix(gradients):
@@ -216,8 +226,12 @@ class BalancedModel(keras.Model):
         return self.network(inputs, training=training)
 
     def _task_values(self, y, y_pred):
-        """The task losses ``(T,)`` float32, each already divided by the number of replicas (Keras does)."""
-        return ops.stack([ops.cast(self.task_losses[name](y[name], y_pred[name]), "float32") for name in self.tasks])
+        """The task losses, a list of float32 scalars, each divided by the replicas (as Keras does).
+
+        A list, not a stacked tensor: the gradient of one task's loss must not reach (as zeros)
+        the weights that only the other tasks use, or every weight would look shared.
+        """
+        return [ops.cast(self.task_losses[name](y[name], y_pred[name]), "float32") for name in self.tasks]
 
     def _combine(self, losses):
         """The total and the weights of the task losses for ``"fixed"`` and ``"uncertainty"``."""
@@ -236,7 +250,7 @@ class BalancedModel(keras.Model):
         if self.weighting in ("fixed", "uncertainty"):
             with tf.GradientTape() as tape:
                 y_pred = self(x, training=True)
-                losses = self._task_values(y, y_pred)
+                losses = ops.stack(self._task_values(y, y_pred))
                 total, weights = self._combine(losses)
                 scaled = self.optimizer.scale_loss(total)
             gradients = tape.gradient(scaled, variables)
@@ -253,7 +267,7 @@ class BalancedModel(keras.Model):
         with tf.GradientTape(persistent=True) as tape:
             y_pred = self(x, training=True)
             losses = self._task_values(y, y_pred)
-            scaled = [self.optimizer.scale_loss(losses[t]) for t in range(len(self.tasks))]
+            scaled = [self.optimizer.scale_loss(loss) for loss in losses]
         per_task = [tape.gradient(loss, variables) for loss in scaled]
         del tape
         # shared: the weights that two or more tasks' losses reach
@@ -264,25 +278,25 @@ class BalancedModel(keras.Model):
         for v in range(len(variables)):
             terms = [weights[t] * ops.cast(g[v], "float32") for t, g in enumerate(per_task) if g[v] is not None]
             gradients.append(None if not terms else ops.cast(sum(terms[1:], terms[0]), variables[v].dtype))
-        return gradients, y_pred, losses, weights
+        return gradients, y_pred, ops.stack(losses), weights
 
     def _mgda_ub_gradients(self, x, y, variables):
         with tf.GradientTape(persistent=True) as tape:
             y_pred, z = self._with_shared(x, training=True)
             losses = self._task_values(y, y_pred)
-            scaled = [self.optimizer.scale_loss(losses[t]) for t in range(len(self.tasks))]
+            scaled = [self.optimizer.scale_loss(loss) for loss in losses]
         z_gradients = [tape.gradient(loss, z) for loss in scaled]
         weights = ops.stop_gradient(min_norm_weights(_all_reduce(gram_matrix(z_gradients)), self.solver_steps))
         # one backward pass through the trunk: the vector-Jacobian product with the weights
         gradients = tape.gradient(scaled, variables, output_gradients=[weights[t] * ops.ones_like(scaled[t])
                                                                         for t in range(len(self.tasks))])
         del tape
-        return gradients, y_pred, losses, weights
+        return gradients, y_pred, ops.stack(losses), weights
 
     def test_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        losses = self._task_values(y, y_pred)
+        losses = ops.stack(self._task_values(y, y_pred))
         if self.weighting in ("fixed", "uncertainty"):
             total, weights = self._combine(losses)
         else:  # no gradients at test time: report the plain sum, weights 1
