@@ -8,9 +8,14 @@ losses combined in one of four ways::
     "uncertainty"  sum_t c_t exp(-s_t) L_t + s_t / 2           (Kendall et al. 2018; s_t learned,
                                                                 layers.UncertaintyWeighting)
     "mgda"         alpha = argmin_{alpha in simplex} || sum_t alpha_t grad_shared L_t ||^2
-                   then sum_t alpha_t L_t                       (Sener & Koltun 2018)
+                   the shared weights step along sum_t alpha_t grad L_t (Sener & Koltun 2018)
     "mgda_ub"      the same alpha from the gradients of L_t with respect to the shared
                    representation Z (one output of a named layer), not to the shared weights
+
+The weights that only one task reaches (its head) get that task's own gradient, unweighted, as in
+Sener & Koltun's Algorithm 2; ``alpha`` weighs the shared weights only. (Their reference code
+scales the heads by ``alpha`` too, which leaves a task whose ``alpha`` is 0 with a head that never
+trains.)
 
 MGDA's alpha is the point of the convex hull of the task gradients closest to the origin. If it is
 not zero, minus it is a direction that decreases every task's loss to first order; if it is zero
@@ -219,6 +224,7 @@ class BalancedModel(keras.Model):
             if shared not in names:
                 raise ValueError(f"shared must name a layer of the network. Received: shared={shared!r}")
             self._with_shared = keras.Model(network.input, [network.output, network.get_layer(shared).output])
+            self._trunk_weights = keras.Model(network.input, network.get_layer(shared).output).trainable_weights
         self.task_trackers = [keras.metrics.Mean(name=f"{name}_loss") for name in self.tasks]
         self.weight_trackers = [keras.metrics.Mean(name=f"{name}_weight") for name in self.tasks]
 
@@ -276,7 +282,9 @@ class BalancedModel(keras.Model):
         weights = ops.stop_gradient(min_norm_weights(gram_matrix(global_gradients), self.solver_steps))
         gradients = []
         for v in range(len(variables)):
-            terms = [weights[t] * ops.cast(g[v], "float32") for t, g in enumerate(per_task) if g[v] is not None]
+            # shared weights: sum_t alpha_t g_t; a task's own weights: its own gradient (Algorithm 2)
+            parts = [(weights[t] if v in shared else 1.0, g[v]) for t, g in enumerate(per_task) if g[v] is not None]
+            terms = [w * ops.cast(g, "float32") for w, g in parts]
             gradients.append(None if not terms else ops.cast(sum(terms[1:], terms[0]), variables[v].dtype))
         return gradients, y_pred, ops.stack(losses), weights
 
@@ -287,11 +295,17 @@ class BalancedModel(keras.Model):
             scaled = [self.optimizer.scale_loss(loss) for loss in losses]
         z_gradients = [tape.gradient(loss, z) for loss in scaled]
         weights = ops.stop_gradient(min_norm_weights(_all_reduce(gram_matrix(z_gradients)), self.solver_steps))
-        # one backward pass through the trunk: the vector-Jacobian product with the weights
-        gradients = tape.gradient(scaled, variables, output_gradients=[weights[t] * ops.ones_like(scaled[t])
-                                                                        for t in range(len(self.tasks))])
+        # one backward pass through the trunk: the vector-Jacobian product with the weights; the
+        # heads (everything after Z) get their own task's gradient, unweighted (Algorithm 2)
+        trunk = {id(w) for w in self._trunk_weights}
+        shared = [w for w in variables if id(w) in trunk]
+        own = [w for w in variables if id(w) not in trunk]
+        shared_gradients = tape.gradient(scaled, shared, output_gradients=[weights[t] * ops.ones_like(scaled[t])
+                                                                             for t in range(len(self.tasks))])
+        own_gradients = tape.gradient(scaled, own)
         del tape
-        return gradients, y_pred, ops.stack(losses), weights
+        by_id = {id(w): g for w, g in zip(shared + own, list(shared_gradients) + list(own_gradients))}
+        return [by_id[id(w)] for w in variables], y_pred, ops.stack(losses), weights
 
     def test_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)

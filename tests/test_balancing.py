@@ -136,7 +136,10 @@ def by_hand_step(net, x, y, weighting, lr=0.1):
         g1, g2 = (np.ravel(tape2.gradient(loss, z)) for loss in zl)
     gamma = brute_force_two(g1, g2)
     for v, ga, gb in zip(variables, *grads):
-        total = sum(w * np.asarray(g) for w, g in ((gamma, ga), (1 - gamma, gb)) if g is not None)
+        if v.path.startswith("trunk"):  # shared: the min-norm combination
+            total = gamma * np.asarray(ga) + (1 - gamma) * np.asarray(gb)
+        else:  # a head: its own task's gradient, unweighted (Sener & Koltun's Algorithm 2)
+            total = np.asarray(ga if ga is not None else gb)
         v.assign(v - lr * total)
     return gamma
 
