@@ -231,6 +231,11 @@ class BalancedModel(keras.Model):
     def call(self, inputs, training=False):
         return self.network(inputs, training=training)
 
+    @property
+    def output(self):
+        """The network's symbolic outputs (a dict): what ``train`` reads to match outputs and tasks."""
+        return self.network.output
+
     def _task_values(self, y, y_pred):
         """The task losses, a list of float32 scalars, each divided by the replicas (as Keras does).
 
