@@ -6,6 +6,8 @@
   per task and the soft-sharing penalty between them as a layer loss.
 - :mod:`~course_lib.layers.cross_stitch` (notebook 05): :class:`CrossStitch`, T task networks
   mixed by learned ``alpha`` (per channel or per layer), convex start by default.
+- :mod:`~course_lib.layers.uncertainty` (notebook 06): :class:`UncertaintyWeighting`, task losses
+  weighted by learned log-variances (Kendall, Gal & Cipolla 2018).
 
 Later notebooks add a module each (task conditioning, cross-stitch, experts and gates, towers,
 ...). Every layer here is a real Keras layer: sub-layers and weights made in ``__init__`` /
@@ -28,6 +30,7 @@ from course_lib.layers.conditioning import (
 from course_lib.layers.cross_stitch import CrossStitch
 from course_lib.layers.heads import LabelOrder, VerticalHeads
 from course_lib.layers.soft_sharing import SoftSharedDense
+from course_lib.layers.uncertainty import UncertaintyWeighting
 
 __all__ = [
     "AdditiveConditioning",
@@ -37,5 +40,6 @@ __all__ = [
     "MultiHeadConditioning",
     "MultiplicativeConditioning",
     "SoftSharedDense",
+    "UncertaintyWeighting",
     "VerticalHeads",
 ]

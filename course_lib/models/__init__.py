@@ -25,6 +25,8 @@ Registered here, each in its own module:
   the shared trunk (notebook 04).
 - ``cross_stitch`` (:mod:`~course_lib.models.cross_stitch`): one network per chosen vertical, mixed
   by cross-stitch units (notebook 05).
+- ``balanced_heads`` (:mod:`~course_lib.models.balanced`): ``vertical_heads`` with the vertical
+  losses weighted by MGDA-UB, MGDA or uncertainty (notebook 06).
 
 Models import layers and data, never the project.
 """
@@ -44,3 +46,4 @@ from course_lib.models import fcn  # noqa: E402,F401  isort: skip
 from course_lib.models import vertical_heads  # noqa: E402,F401  isort: skip
 from course_lib.models import shared_bottom  # noqa: E402,F401  isort: skip
 from course_lib.models import cross_stitch  # noqa: E402,F401  isort: skip
+from course_lib.models import balanced  # noqa: E402,F401  isort: skip
