@@ -2,6 +2,8 @@
 
 - :mod:`~course_lib.layers.heads` (notebook 03b): :class:`VerticalHeads`, one sigmoid head per
   label group, and :class:`LabelOrder`, the heads' columns back to label-id order in the graph.
+- :mod:`~course_lib.layers.conditioning` (notebook 04): concatenation, additive, multi-head and
+  multiplicative conditioning on a task descriptor z.
 - :mod:`~course_lib.layers.soft_sharing` (notebook 05): :class:`SoftSharedDense`, one ``Dense``
   per task and the soft-sharing penalty between them as a layer loss.
 - :mod:`~course_lib.layers.cross_stitch` (notebook 05): :class:`CrossStitch`, T task networks
