@@ -2,6 +2,13 @@
 
 - :mod:`~course_lib.layers.heads` (notebook 03): :class:`VerticalHeads`, one sigmoid head per
   label group, and :class:`LabelOrder`, the heads' columns back to label-id order in the graph.
+- :mod:`~course_lib.layers.experts` (notebook 07): :class:`Experts` (a batched expert bank),
+  :class:`Gates` and :class:`MixtureOfExperts` (MMoE, and OMoE with one gate).
+- :mod:`~course_lib.layers.routing` (notebook 07): :class:`SubNetworkRouting` (SNR-Trans and
+  SNR-Aver, hard-concrete gates with an L0 penalty).
+- :mod:`~course_lib.layers.ple` (notebook 07): :class:`ExtractionLevel` (CGC, one PLE level) and
+  :class:`ProgressiveLayeredExtraction` (PLE).
+- :mod:`~course_lib.layers.towers` (notebook 07): :class:`Towers`, one tower per topic vertical.
 
 Later notebooks add a module each (task conditioning, cross-stitch, experts and gates, towers,
 ...). Every layer here is a real Keras layer: sub-layers and weights made in ``__init__`` /
@@ -15,6 +22,20 @@ Layers import from :mod:`course_lib.data` and the NumPy helpers beside it, never
 :mod:`course_lib.models` or :mod:`course_lib.project`, which build on them.
 """
 
+from course_lib.layers.experts import Experts, Gates, MixtureOfExperts
 from course_lib.layers.heads import LabelOrder, VerticalHeads
+from course_lib.layers.ple import ExtractionLevel, ProgressiveLayeredExtraction
+from course_lib.layers.routing import SubNetworkRouting
+from course_lib.layers.towers import Towers
 
-__all__ = ["LabelOrder", "VerticalHeads"]
+__all__ = [
+    "Experts",
+    "ExtractionLevel",
+    "Gates",
+    "LabelOrder",
+    "MixtureOfExperts",
+    "ProgressiveLayeredExtraction",
+    "SubNetworkRouting",
+    "Towers",
+    "VerticalHeads",
+]
