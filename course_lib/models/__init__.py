@@ -18,7 +18,9 @@ each output is declared beside the builder (see :mod:`~course_lib.models.registr
 
 Registered here: ``fcn`` (:mod:`~course_lib.models.fcn`, the demo's baseline) and
 ``vertical_heads`` (:mod:`~course_lib.models.vertical_heads`, the FCN's trunk with a head and a
-loss per topic vertical). Models import layers and data, never the project.
+loss per topic vertical); ``omoe``, ``mmoe``, ``snr``, ``cgc`` and ``ple``
+(:mod:`~course_lib.models.mixtures`, notebook 07: experts mixed into one tower per vertical).
+Models import layers and data, never the project.
 """
 
 from course_lib.models.registry import (
@@ -34,3 +36,4 @@ from course_lib.models.registry import (
 # Built-in models register themselves on import.
 from course_lib.models import fcn  # noqa: E402,F401  isort: skip
 from course_lib.models import vertical_heads  # noqa: E402,F401  isort: skip
+from course_lib.models import mixtures  # noqa: E402,F401  isort: skip
