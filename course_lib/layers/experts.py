@@ -8,7 +8,7 @@ Multi-task Learning with Multi-gate Mixture-of-Experts* (KDD 2018)::
     f^k(x)   = sum_i g^k_i(x) f_i(x)                  # the input of tower k
 
 :class:`Experts` holds the n kernels as one ``(n, d, u)`` weight and computes all experts with one
-``einsum``. Two details public implementations get wrong, both handled here:
+matmul. Two details public implementations get wrong, both handled here:
 
 - **One seed per expert.** A seeded Keras initializer returns the same values on every call, so
   experts (and gates, towers) built from one seeded initializer start identical and stay alike.
@@ -90,8 +90,9 @@ def gate_softmax(logits, rate=0.0, training=False, seed_generator=None):
 class Experts(keras.layers.Layer):
     """A bank of ``n`` one-layer experts computed at once: ``f_i(x) = act(x W_i + b_i)``.
 
-    ``y[b, i] = act(x[b] W_i + b_i)`` with the ``n`` kernels stacked in one ``(n, d, u)`` weight and
-    one ``einsum("bd,idu->biu")``; the same outputs as ``n`` separate ``Dense`` layers (tested).
+    ``y[b, i] = act(x[b] W_i + b_i)`` with the ``n`` kernels stacked in one ``(n, d, u)`` weight,
+    computed as one ``(batch, d) x (d, n u)`` matmul; the same outputs as ``n`` separate ``Dense``
+    layers (tested).
     Expert ``i`` starts from ``kernel_initializer`` seeded ``seed + i`` (see
     :func:`stacked_initializer`).
 
@@ -132,7 +133,11 @@ class Experts(keras.layers.Layer):
         self.bias = self.add_weight(name="bias", shape=(self.num_experts, self.units), initializer="zeros")
 
     def call(self, inputs):
-        return self.activation(ops.einsum("bd,idu->biu", inputs, self.kernel) + self.bias)
+        # One (batch, d) x (d, n u) matmul: 6.5 times faster than einsum("bd,idu->biu") and 3 times
+        # faster than a loop of n matmuls, forward and backward, on 2 CPU cores (bench/multitask_speed.py).
+        n, d, u = self.kernel.shape
+        wide = ops.reshape(ops.transpose(self.kernel, (1, 0, 2)), (d, n * u))
+        return self.activation(ops.reshape(ops.matmul(inputs, wide), (-1, n, u)) + self.bias)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_experts, self.units)
