@@ -133,8 +133,8 @@ class Experts(keras.layers.Layer):
         self.bias = self.add_weight(name="bias", shape=(self.num_experts, self.units), initializer="zeros")
 
     def call(self, inputs):
-        # One (batch, d) x (d, n u) matmul: 6.5 times faster than einsum("bd,idu->biu") and 3 times
-        # faster than a loop of n matmuls, forward and backward, on 2 CPU cores (bench/multitask_speed.py).
+        # One (batch, d) x (d, n u) matmul; TensorFlow's einsum("bd,idu->biu") was several times slower
+        # on CPU. bench/multitask_speed.py times it against a loop of n Dense layers.
         n, d, u = self.kernel.shape
         wide = ops.reshape(ops.transpose(self.kernel, (1, 0, 2)), (d, n * u))
         return self.activation(ops.reshape(ops.matmul(inputs, wide), (-1, n, u)) + self.bias)
