@@ -10,9 +10,15 @@
   mixed by learned ``alpha`` (per channel or per layer), convex start by default.
 - :mod:`~course_lib.layers.uncertainty` (notebook 06): :class:`UncertaintyWeighting`, task losses
   weighted by learned log-variances (Kendall, Gal & Cipolla 2018).
+- :mod:`~course_lib.layers.experts` (notebook 07): :class:`Experts` (a batched expert bank),
+  :class:`Gates` and :class:`MixtureOfExperts` (MMoE, and OMoE with one gate).
+- :mod:`~course_lib.layers.routing` (notebook 07): :class:`SubNetworkRouting` (SNR-Trans and
+  SNR-Aver, hard-concrete gates with an L0 penalty).
+- :mod:`~course_lib.layers.ple` (notebook 07): :class:`ExtractionLevel` (CGC, one PLE level) and
+  :class:`ProgressiveLayeredExtraction` (PLE).
+- :mod:`~course_lib.layers.towers` (notebook 07): :class:`Towers`, one tower per topic vertical.
 
-Later notebooks add a module each (task conditioning, cross-stitch, experts and gates, towers,
-...). Every layer here is a real Keras layer: sub-layers and weights made in ``__init__`` /
+A new idea gets a module of its own. Every layer here is a real Keras layer: sub-layers and weights made in ``__init__`` /
 ``build``, ``keras.ops`` in ``call``, a ``get_config`` that round-trips, registered with
 ``@keras.saving.register_keras_serializable(package="course_lib")`` so ``.keras`` files load in
 safe mode, and a docstring with the equation, ``Args``, shapes, a runnable ``Example`` and the
@@ -30,18 +36,29 @@ from course_lib.layers.conditioning import (
     MultiplicativeConditioning,
 )
 from course_lib.layers.cross_stitch import CrossStitch
+from course_lib.layers.experts import Experts, Gates, MixtureOfExperts
 from course_lib.layers.heads import LabelOrder, VerticalHeads
+from course_lib.layers.ple import ExtractionLevel, ProgressiveLayeredExtraction
+from course_lib.layers.routing import SubNetworkRouting
 from course_lib.layers.soft_sharing import SoftSharedDense
+from course_lib.layers.towers import Towers
 from course_lib.layers.uncertainty import UncertaintyWeighting
 
 __all__ = [
     "AdditiveConditioning",
     "ConcatenationConditioning",
     "CrossStitch",
+    "Experts",
+    "ExtractionLevel",
+    "Gates",
     "LabelOrder",
+    "MixtureOfExperts",
     "MultiHeadConditioning",
     "MultiplicativeConditioning",
+    "ProgressiveLayeredExtraction",
     "SoftSharedDense",
+    "SubNetworkRouting",
+    "Towers",
     "UncertaintyWeighting",
     "VerticalHeads",
 ]

@@ -27,6 +27,8 @@ Registered here, each in its own module:
   by cross-stitch units (notebook 05).
 - ``balanced_heads`` (:mod:`~course_lib.models.balanced`): ``vertical_heads`` with the vertical
   losses weighted by MGDA-UB, MGDA or uncertainty (notebook 06).
+- ``omoe``, ``mmoe``, ``snr``, ``cgc`` and ``ple`` (:mod:`~course_lib.models.mixtures`): experts
+  mixed into one tower per topic vertical (notebook 07).
 
 Models import layers and data, never the project.
 """
@@ -47,3 +49,4 @@ from course_lib.models import vertical_heads  # noqa: E402,F401  isort: skip
 from course_lib.models import shared_bottom  # noqa: E402,F401  isort: skip
 from course_lib.models import cross_stitch  # noqa: E402,F401  isort: skip
 from course_lib.models import balanced  # noqa: E402,F401  isort: skip
+from course_lib.models import mixtures  # noqa: E402,F401  isort: skip

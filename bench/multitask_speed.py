@@ -1,0 +1,126 @@
+"""Training-step time of notebook 07's models, with and without XLA, and batched experts against a loop.
+
+Two measurements on random inputs of the real feature sizes (no data needed), batch 256:
+
+1. **Batched experts against the loop.** ``course_lib.layers.Experts`` (one ``(n, d, u)`` kernel, one
+   ``einsum``) against ``n`` separate ``Dense`` layers stacked, the same outputs (tested in
+   ``tests/layers/test_experts.py``), as a training step of a sum-of-squares loss. Goal: batched
+   at least 1.3 times faster.
+2. **Each model's step against the FCN's**, at comparable parameter counts (printed): fcn,
+   shared-bottom (``vertical_heads``), omoe, mmoe, snr, cgc, ple, each compiled as ``train``
+   compiles it (binary cross-entropy per output that has a loss, Adam), eager graph and
+   ``jit_compile=True``. Goal: every model within 1.5 times the FCN's step.
+
+Times are the median of ``--steps`` timed ``train_on_batch`` calls after ``--warmup`` calls, over
+``--repeats`` interleaved rounds (min of the medians printed), so a busy machine shows in the spread.
+
+    python bench/multitask_speed.py [--steps 20] [--repeats 3] [--no-xla]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
+
+MODELS = {  # label: (registered name, arguments), about 3.1M parameters each (printed)
+    "fcn": ("fcn", {"hidden_units": 512}),
+    "shared_bottom": ("vertical_heads", {"hidden_units": 512}),
+    "omoe": ("omoe", {"num_experts": 8, "expert_units": 256, "tower_units": 64}),
+    "mmoe": ("mmoe", {"num_experts": 8, "expert_units": 256, "tower_units": 64}),
+    "snr": ("snr", {"num_experts": 8, "expert_units": 176, "output_units": 32, "tower_units": 64}),
+    "cgc": ("cgc", {"task_experts": 1, "shared_experts": 4, "expert_units": 80, "tower_units": 64}),
+    "ple": ("ple", {"task_experts": 1, "shared_experts": 4, "expert_units": 72, "tower_units": 64}),
+}
+
+
+def step_time(model, x, y, steps, warmup):
+    for _ in range(warmup):
+        model.train_on_batch(x, y)
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        model.train_on_batch(x, y)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def expert_models(n, d, u):
+    import keras
+
+    from course_lib import layers
+
+    x = keras.Input((d,))
+    batched = keras.Model(x, layers.Experts(n, u, seed=0)(x))
+    loop = [keras.layers.Dense(u, activation="relu", name=f"expert_{i}")(x) for i in range(n)]
+    looped = keras.Model(x, keras.ops.stack(loop, axis=1))
+    return batched, looped
+
+
+def compiled(name, args, jit):
+    import keras
+
+    from course_lib import models
+
+    net = models.build_model(name, **args)
+    tasks = models.model_tasks(name, **args)
+    loss = {k: "binary_crossentropy" for k, t in tasks.items() if t.loss is not None}
+    net.compile(keras.optimizers.Adam(1e-3), loss=loss, loss_weights={k: tasks[k].weight for k in loss}, jit_compile=jit)
+    return net, loss
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--no-xla", action="store_true", help="skip the jit_compile=True runs")
+    args = parser.parse_args(argv)
+    import keras
+    import numpy as np
+
+    from course_lib.data import load_vocabulary, spec
+
+    rng = np.random.default_rng(0)
+    b = args.batch_size
+    x_flat = rng.normal(size=(b, spec.RGB_SIZE + spec.AUDIO_SIZE)).astype("float32")
+    x = {"mean_rgb": x_flat[:, :spec.RGB_SIZE], "mean_audio": x_flat[:, spec.RGB_SIZE:]}
+    labels = (rng.uniform(size=(b, spec.NUM_CLASSES)) < 3 / spec.NUM_CLASSES).astype("float32")
+    groups = load_vocabulary().vertical_groups()
+    targets = {"labels": labels, **{g: labels[:, ids] for g, ids in groups.items()}}
+
+    print(f"batch {b}, median of {args.steps} steps, min over {args.repeats} rounds (seconds per step)")
+    n, u = 8, 256
+    batched, looped = expert_models(n, x_flat.shape[1], u)
+    for net in (batched, looped):
+        net.compile(keras.optimizers.Adam(1e-3), loss="mse")
+    y_experts = np.zeros((b, n, u), "float32")
+    rounds = [[step_time(net, x_flat, y_experts, args.steps, args.warmup) for net in (batched, looped)]
+              for _ in range(args.repeats)]
+    t_batched, t_loop = (min(r[i] for r in rounds) for i in range(2))
+    print(f"experts ({n} x {u} on {x_flat.shape[1]}): batched {t_batched * 1e3:.2f} ms, loop of Dense "
+          f"{t_loop * 1e3:.2f} ms, loop / batched {t_loop / t_batched:.2f} (goal >= 1.3)")
+
+    modes = [False] if args.no_xla else [False, True]
+    nets = {(label, jit): compiled(*MODELS[label], jit) for label in MODELS for jit in modes}
+    times = {key: [] for key in nets}
+    for _ in range(args.repeats):
+        for key, (net, loss) in nets.items():
+            y = {k: targets[k] for k in net.output}
+            times[key].append(step_time(net, x, y, args.steps, args.warmup))
+    print("model          params   eager ms  / fcn" + ("    xla ms  / fcn" if True in modes else ""))
+    for label in MODELS:
+        net = nets[label, False][0]
+        row = f"{label:13s} {net.count_params() / 1e6:6.2f}M"
+        for jit in modes:
+            t, t_fcn = min(times[label, jit]), min(times["fcn", jit])
+            row += f"  {t * 1e3:8.2f}  {t / t_fcn:5.2f}"
+        print(row, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
