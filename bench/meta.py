@@ -1,6 +1,6 @@
 """Meta-learning on 2 CPU cores: CS330 homework 1's MANN targets, a prototypical network, and MAML.
 
-    python bench/meta.py [--only mann,protonet,maml] [--max-steps 20000] [--maml-steps 20000]
+    python bench/meta.py [--only mann,protonet,maml] [--max-steps 32000] [--maml-steps 20000]
                          [--settings "1,2;1,4"] [--progress]
 
 1. MANN (LSTM(128) -> LSTM(N), labels concatenated, query labels zeroed and shuffled) on the glyph
@@ -115,7 +115,7 @@ def maml_part(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="mann,protonet,maml", help="comma-separated parts to run")
-    parser.add_argument("--max-steps", type=int, default=20000, help="MANN: most training steps per setting")
+    parser.add_argument("--max-steps", type=int, default=32000, help="MANN: most training steps per setting")
     parser.add_argument("--protonet-steps", type=int, default=1000)
     parser.add_argument("--maml-steps", type=int, default=20000)
     parser.add_argument("--settings", default="", help='MANN: only these "K,N" settings, e.g. "1,2;1,4"')
