@@ -1,6 +1,8 @@
 # make lab     set up .venv, generate the embedded sample data, start JupyterLab on notebooks/
-# make test    set up, then every unit test and nbval over every notebook
-# make course  set up, then execute every notebook headless into build/*.html (maths offline)
+# make test    set up, the student edition, then every unit test, nbval over every notebook, every exercise check
+# make course  set up, then execute every notebook headless into hand-outs, maths offline:
+#              build/student/*.html (solutions replaced by stubs) and build/instructor/*.html
+# make student the student edition into build/student/: solutions replaced by stubs, outputs cleared
 # make slides  one offline reveal.js deck per notebook into build/slides/ (see slides/README.md)
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := data/sample/SYNTHETIC.json
 
-.PHONY: lab test course slides sample clean execute
+.PHONY: lab test course slides sample clean execute student
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +29,16 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(SAMPLE)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG)
 
-test: $(SAMPLE)
+test: $(SAMPLE) student
 	$(BIN)/python -m pytest
+
+# Generated from notebooks/ by slides/student.py (see CONTRIBUTING.md, Exercises); never edited by hand.
+student: $(STAMP)
+	$(BIN)/python slides/student.py --out build/student notebooks/*.ipynb
 
 # Both fetch reveal.js, MathJax, require.js and jQuery from the npm registry once (cached in
 # build/_npm/) and copy them beside the pages, so the pages open from file:// with no network.
-course: $(SAMPLE)
+course: $(SAMPLE) student
 	$(BIN)/python slides/build.py handouts --execute --out build notebooks/*.ipynb
 
 slides: $(STAMP)

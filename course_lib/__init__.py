@@ -7,14 +7,18 @@ Data flows one way: shards -> :mod:`course_lib.data` -> :mod:`course_lib.layers`
 
 Submodules are imported on first use (``course_lib.layers`` works after ``import course_lib``), so
 ``import course_lib`` is instant and does not load TensorFlow until a submodule that needs it is
-touched.
+touched. Importing it also filters TensorFlow's start-up lines out of the console when TensorFlow
+is imported later (:mod:`course_lib.console`).
 """
 
 import importlib
 import importlib.util
 import pkgutil
 
+from course_lib import console
+
 __version__ = "0.1.0"
+console.quiet_tensorflow()
 
 
 def _submodules():

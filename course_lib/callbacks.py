@@ -8,7 +8,7 @@
         (notebook 02, ``python -m course_lib train``; :mod:`course_lib.project.runs` places the
         checkpoints in ``runs/NAME/checkpoints/``)
     ProximalCallback(layers, strength, penalty="group")
-        after every train step, kernel <- prox_{lr * strength}(kernel): exact zeros (notebook 03),
+        after every train step, kernel <- prox_{lr * strength}(kernel): exact zeros (notebook 03b),
         registered for serialisation, with a ``get_config`` round trip
 
 A callback here knows Keras and the file system, nothing of the run folder's other files.
@@ -146,7 +146,7 @@ class ProximalCallback(keras.callbacks.Callback):
     >>> np.flatnonzero(np.linalg.norm(model.get_layer("shared").kernel.numpy(), axis=1))
     array([0])
 
-    Taught in notebook 03, part 5.
+    Taught in notebook 03b, part 5.
     """
 
     def __init__(self, layers, strength, penalty="group"):

@@ -8,8 +8,9 @@ file) are printed as one line naming what is wrong, exit status 2; never a bare 
 
 import argparse
 import importlib
-import os
 import sys
+
+from course_lib import console
 
 COMMANDS = {}  # name -> (help, add_arguments, "module:function")
 
@@ -84,7 +85,7 @@ def _train(parser):
                         help="glob of shards scored each epoch (default: settings.data_pattern('validate'))")
     parser.add_argument("--model", default=default["model"],
                         help=f"a registered model (default {default['model']}, the course demo's baseline; "
-                             "also vertical_heads)")
+                             "also vertical_heads, cross_stitch)")
     parser.add_argument("--model-arg", action="append", metavar="NAME=VALUE",
                         help="a keyword argument of the model, repeatable, e.g. hidden_units=256")
     parser.add_argument("--epochs", type=int, default=default["epochs"],
@@ -142,7 +143,7 @@ def build_parser():
 
 
 def main(argv=None):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
+    console.quiet_tensorflow()  # before TensorFlow is imported: no start-up lines on stderr
     args = build_parser().parse_args(argv)
     module, function = args._target.split(":")
     try:

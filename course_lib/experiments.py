@@ -10,7 +10,7 @@
 
 Runs that differ only in their penalty, callbacks or inputs start from the same weights, the
 same optimizer step and the same shuffling seed, so the differences are the experiment's.
-Taught in notebook 03, part 5 (and notebook 02's baselines are scored the same way);
+Taught in notebook 03b, part 5 (and notebook 02's baselines are scored the same way);
 ``per_group_map`` in notebook 04 (each vertical as a task).
 """
 

@@ -1,6 +1,6 @@
 """The column maps between head order and label ids, in NumPy (no TensorFlow).
 
-Taught in notebook 03, part 5 (the first multi-head network of the course). A multi-task model
+Taught in notebook 03b, part 5 (the first multi-head network of the course). A multi-task model
 with one head per topic vertical outputs the label groups one after another (all the labels of
 the first vertical, then the second, ...); labels, metrics and submissions index labels by id.
 These functions convert arrays between the two orders (inside a model, the Keras layers

@@ -4,7 +4,7 @@
 
     SummedBinaryCrossentropy()   sum over the labels of the binary cross-entropy, mean over videos
 
-Registered for serialisation. Taught in notebook 03, part 5; used by the later notebooks'
+Registered for serialisation. Taught in notebook 03b, part 5; used by the later notebooks'
 experiments (:mod:`course_lib.experiments`).
 """
 
@@ -44,7 +44,7 @@ class SummedBinaryCrossentropy(keras.losses.Loss):
     >>> SummedBinaryCrossentropy.from_config(loss.get_config()).from_logits
     False
 
-    Taught in notebook 03, part 5.
+    Taught in notebook 03b, part 5.
     """
 
     def __init__(self, from_logits=False, reduction="sum_over_batch_size", name="summed_binary_crossentropy",

@@ -7,8 +7,8 @@ and under ``mixed_float16`` (half-precision inputs are computed in float32 and c
     soft_threshold(x, threshold)       prox of t*||.||_1:            sign(x) * max(|x| - t, 0)
     block_soft_threshold(x, threshold) prox of t*sum_i ||x[i]||_2:   x[i] * max(1 - t / ||x[i]||_2, 0)
 
-The NumPy versions for the convex problems of notebook 03 are in :mod:`course_lib.sparsity`; these
-are the same operators on a Keras kernel. Taught in notebook 03, part 5.
+The NumPy versions for the convex problems of notebooks 03a and 03b are in
+:mod:`course_lib.sparsity`; these are the same operators on a Keras kernel. Taught in notebook 03b, part 5.
 """
 
 import keras
@@ -55,7 +55,7 @@ def row_norms(x):
     >>> ops.convert_to_numpy(row_norms(np.array([[3.0, 4.0], [0.0, 0.0]], "float32")))
     array([5., 0.], dtype=float32)
 
-    Taught in notebook 03, part 5.
+    Taught in notebook 03b, part 5.
     """
     x, dtype = _compute(x)
     if len(x.shape) == 0:
@@ -87,7 +87,7 @@ def soft_threshold(x, threshold):
     >>> ops.convert_to_numpy(soft_threshold(np.array([-3.0, -0.5, 0.2, 2.0], "float32"), 1.0))
     array([-2., -0.,  0.,  1.], dtype=float32)
 
-    Taught in notebook 03, part 5 (the ``penalty="l1"`` step of
+    Taught in notebook 03b, part 5 (the ``penalty="l1"`` step of
     :class:`course_lib.callbacks.ProximalCallback`).
     """
     x, dtype = _compute(x)
@@ -118,7 +118,7 @@ def block_soft_threshold(x, threshold):
     array([[2.4, 3.2],
            [0. , 0. ]], dtype=float32)
 
-    Taught in notebook 03, part 5 (the step of :class:`course_lib.callbacks.ProximalCallback`).
+    Taught in notebook 03b, part 5 (the step of :class:`course_lib.callbacks.ProximalCallback`).
     """
     x, dtype = _compute(x)
     t = _threshold(threshold, x.dtype)

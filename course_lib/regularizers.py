@@ -3,11 +3,15 @@
 ::
 
     GroupLasso(factor)     factor * sum_i ||kernel[i, ...]||_2   (l1/l2 row sparsity: whole inputs)
+    SoftSharing(factor)    factor * sum_{t<t'} ||theta_t - theta_t'||^2   (T task copies of a weight)
 
 Registered for serialisation (``"course_lib>GroupLasso"``), so a saved ``.keras`` model that uses
-one loads again. Taught in notebook 03, part 5.
+one loads again. ``GroupLasso`` is taught in notebook 03b, part 5; ``SoftSharing`` (called on a list
+of T weights, not through ``kernel_regularizer=``; :class:`course_lib.layers.SoftSharedDense` adds
+it as a layer loss) in notebook 05.
 """
 
+import itertools
 import math
 
 import keras
@@ -16,7 +20,7 @@ from keras import ops
 
 from course_lib import ops as course_ops
 
-__all__ = ["GroupLasso"]
+__all__ = ["GroupLasso", "SoftSharing"]
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
@@ -47,17 +51,11 @@ class GroupLasso(keras.regularizers.Regularizer):
     >>> GroupLasso.from_config(regularizer.get_config()).factor
     0.5
 
-    Taught in notebook 03, part 5.
+    Taught in notebook 03b, part 5.
     """
 
     def __init__(self, factor=0.01):
-        try:
-            value = float(factor)
-        except (TypeError, ValueError):
-            value = float("nan")
-        if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"factor must be a non-negative number. Received: factor={factor!r}")
-        self.factor = value
+        self.factor = _factor(factor)
 
     def __call__(self, x):
         x = ops.convert_to_tensor(x)
@@ -66,3 +64,65 @@ class GroupLasso(keras.regularizers.Regularizer):
     def get_config(self):
         return {"factor": self.factor}
 
+
+
+def _factor(factor):
+    try:
+        value = float(factor)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"factor must be a non-negative number. Received: factor={factor!r}")
+    return value
+
+
+@keras.saving.register_keras_serializable(package="course_lib")
+class SoftSharing(keras.regularizers.Regularizer):
+    """Soft parameter sharing: pull T task copies of a weight together, ``factor * sum ||W_t - W_t'||^2``.
+
+    .. math:: \\Omega(\\theta^1, \\ldots, \\theta^T) = \\lambda \\sum_{t < t'} \\|\\theta^t - \\theta^{t'}\\|_2^2
+              = \\lambda\\, T \\sum_{t=1}^{T} \\|\\theta^t - \\bar\\theta\\|_2^2
+
+    over the unordered pairs of tasks (``squared=False``: the plain norms
+    ``||theta_t - theta_t'||_2``, as the CS330 lecture writes the penalty; not differentiable
+    where two copies are equal). The second form, ``T`` times the spread around the mean
+    ``theta_bar``, is the mean-regularised multi-task penalty of notebook 03b, part 4. ``factor``
+    0 leaves T independent networks; a large one forces the copies equal, one shared network.
+
+    Unlike a ``kernel_regularizer`` it is called on a *list* of same-shaped weights, one per task
+    (:class:`course_lib.layers.SoftSharedDense` calls it on its kernels and biases in ``call``).
+
+    Args:
+        factor: non-negative strength ``lambda``. Default 0.01.
+        squared: sum squared distances (default ``True``) or distances.
+
+    Example:
+
+    >>> penalty = SoftSharing(0.5)
+    >>> float(penalty([np.array([1.0, 2.0]), np.array([1.0, 0.0]), np.array([3.0, 2.0])]))  # 0.5 (4 + 4 + 8)
+    8.0
+    >>> SoftSharing.from_config(penalty.get_config()).factor
+    0.5
+
+    Taught in notebook 05.
+    """
+
+    def __init__(self, factor=0.01, squared=True):
+        self.factor = _factor(factor)
+        self.squared = bool(squared)
+
+    def __call__(self, weights):
+        if not isinstance(weights, (list, tuple)) or len(weights) < 2:
+            raise ValueError("SoftSharing takes a list of T >= 2 weights, one per task. "
+                             f"Received: {type(weights).__name__} of length {len(weights) if hasattr(weights, '__len__') else '-'}")
+        weights = [ops.convert_to_tensor(w) for w in weights]
+        if any(tuple(w.shape) != tuple(weights[0].shape) for w in weights):
+            raise ValueError(f"SoftSharing needs weights of one shape. Received: shapes {[tuple(w.shape) for w in weights]}")
+        total = ops.cast(0.0, weights[0].dtype)
+        for a, b in itertools.combinations(weights, 2):
+            squared = ops.sum(ops.square(a - b))
+            total = total + (squared if self.squared else ops.sqrt(squared))
+        return ops.cast(self.factor, total.dtype) * total
+
+    def get_config(self):
+        return {"factor": self.factor, "squared": self.squared}

@@ -1,6 +1,7 @@
 """Sparsity in NumPy: proximal operators, the lasso and the multi-task lasso, solved exactly.
 
-Taught in notebook 03 (``notebooks/03_lasso_sparsity.ipynb``), parts 2 and 3::
+Taught in notebooks 03a (``notebooks/03a_lasso.ipynb``, part 2) and 03b
+(``notebooks/03b_shared_sparsity.ipynb``, part 3)::
 
     soft_threshold(x, t)          prox of t*||.||_1:           sign(x) * max(|x| - t, 0)
     block_soft_threshold(W, t)    prox of t*sum_j ||W_j||_2:   W_j * max(1 - t / ||W_j||_2, 0), row-wise
@@ -22,7 +23,7 @@ matrix ``A`` (d x T, one column per task, one row per feature) is ``coef.T``.
 NumPy only: importing this module loads no TensorFlow. The same penalty inside a Keras network is
 :class:`course_lib.regularizers.GroupLasso`; its proximal step, on a kernel in ``keras.ops``, is
 :func:`course_lib.ops.block_soft_threshold`, applied after every step by
-:class:`course_lib.callbacks.ProximalCallback` (notebook 03, part 5).
+:class:`course_lib.callbacks.ProximalCallback` (notebook 03b, part 5).
 """
 
 import math
@@ -111,7 +112,7 @@ def soft_threshold(x, t):
     >>> soft_threshold(np.array([-3.0, -0.5, 0.2, 2.0]), 1.0)
     array([-2., -0.,  0.,  1.])
 
-    Taught in notebook 03, part 2.
+    Taught in notebook 03a, part 2.
     """
     x = _finite_array(x, "x")
     t = _finite_array(t, "t")
@@ -148,7 +149,7 @@ def block_soft_threshold(W, t):
     array([[2.4, 3.2],
            [0. , 0. ]])
 
-    Taught in notebook 03, part 3.
+    Taught in notebook 03b, part 3.
     """
     W = _finite_array(W, "W", ndim=(2,))
     t = _non_negative(t, "t")
@@ -164,7 +165,7 @@ def group_norm(W, q=2):
         W: array of shape ``(d, T)``.
         q: 1, 2 or ``np.inf`` (also any ``q >= 1``).
 
-    Taught in notebook 03, part 3 (``q=2`` is the multi-task lasso penalty; ``q=inf`` is the
+    Taught in notebook 03b, part 3 (``q=2`` is the multi-task lasso penalty; ``q=inf`` is the
     l1/l-infinity variant of the exercises).
     """
     W = _finite_array(W, "W", ndim=(2,))
@@ -308,7 +309,7 @@ def lasso(X, y, alpha, *, tol=1e-10, max_iter=10_000, init=None, return_info=Fal
     >>> np.flatnonzero(lasso(X, y, alpha=0.1))
     array([0, 3])
 
-    Taught in notebook 03, part 2.
+    Taught in notebook 03a, part 2.
     """
     X, y = _design(X, y, (1, 2))
     alpha = _non_negative(alpha, "alpha")
@@ -355,7 +356,7 @@ def multitask_lasso(X, Y, alpha, *, tol=1e-10, max_iter=10_000, init=None, retur
     >>> np.flatnonzero(np.abs(multitask_lasso(X, Y, alpha=0.1)).sum(axis=0))  # the same rows in both tasks
     array([0, 3])
 
-    Taught in notebook 03, part 3.
+    Taught in notebook 03b, part 3.
     """
     X, Y = _design(X, Y, (2,))
     alpha = _non_negative(alpha, "alpha")
@@ -378,7 +379,7 @@ def lasso_path(X, y, alphas=None, *, n_alphas=50, eps=1e-3, tol=1e-8, max_iter=1
         ``(alphas, coefs)``: ``alphas`` decreasing, shape ``(n_alphas,)``; ``coefs`` of shape
         ``(d, n_alphas)``, as ``sklearn.linear_model.lasso_path`` returns them.
 
-    Taught in notebook 03, part 2 (the regularisation path figure).
+    Taught in notebook 03a, part 2 (the regularisation path figure).
     """
     X, y = _design(X, y, (1,))
     if alphas is None:

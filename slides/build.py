@@ -3,6 +3,11 @@
     python slides/build.py decks --out build/slides notebooks/*.ipynb
     python slides/build.py handouts --execute --out build notebooks/*.ipynb
 
+The hand-outs come in two editions: ``<out>/instructor/NAME.html``, the notebook as it is, and
+``<out>/student/NAME.html``, the student edition of ``slides/student.py`` with the outputs of
+every other cell kept (each solution a stub, the exercises' cells without outputs). With
+``--execute`` each notebook is executed once and both editions are built from that run.
+
 Every script, style sheet and font a page loads is copied into ``<out>/_assets/``, so the pages
 open from ``file://`` with no network. The JavaScript comes from the npm registry at build time
 (``npm pack``, checked against the pinned sha512 below) and is cached in ``build/_npm/``:
@@ -18,6 +23,7 @@ the notebooks have no Mermaid diagrams.
 
 import argparse
 import base64
+import importlib.util
 import hashlib
 import shutil
 import subprocess
@@ -155,11 +161,44 @@ def build_decks(notebooks, out):
     ], out)
 
 
+def _student_module():
+    spec = importlib.util.spec_from_file_location("course_student", HERE / "student.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def execute_notebooks(notebooks, staging):
+    """Execute every notebook (in its own folder, as nbconvert does) into ``staging``."""
+    done = subprocess.run([sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute",
+                           "--ExecutePreprocessor.timeout=1200", f"--output-dir={staging}", *map(str, notebooks)])
+    if done.returncode != 0:
+        raise BuildError(f"executing the notebooks failed (exit {done.returncode})")
+    return [staging / path.name for path in notebooks]
+
+
 def build_handouts(notebooks, out, execute):
-    """Write ``out/NAME.html`` for every notebook, executing it first if ``execute``."""
-    flags = ["--execute"] if execute else []
-    nbconvert(["--to", "html", "--template", "course_lab", *common_flags(), *flags,
-               *map(str, notebooks)], out)
+    """Write ``out/instructor/NAME.html`` and ``out/student/NAME.html`` for every notebook,
+    executing it first if ``execute``; each folder gets its own ``_assets``."""
+    import nbformat
+
+    student = _student_module()
+    with tempfile.TemporaryDirectory(dir=out, prefix=".run-") as tmp:
+        if execute:
+            notebooks = execute_notebooks(notebooks, Path(tmp))
+        editions = Path(tmp) / "student"
+        editions.mkdir()
+        for path in notebooks:
+            try:
+                edition = student.student_edition(nbformat.read(path, as_version=4), keep_outputs=True)
+            except student.MarkerError as error:
+                raise BuildError(f"{path}: {error}") from None
+            nbformat.write(edition, editions / path.name)
+        for name, sources in (("instructor", notebooks), ("student", sorted(editions.glob("*.ipynb")))):
+            (out / name).mkdir(parents=True, exist_ok=True)
+            install_assets(out / name)
+            nbconvert(["--to", "html", "--template", "course_lab", *common_flags(), *map(str, sources)],
+                      out / name)
 
 
 def main(argv=None):
@@ -174,8 +213,8 @@ def main(argv=None):
         if missing:
             raise BuildError(f"no such notebook: {missing[0]}")
         args.out.mkdir(parents=True, exist_ok=True)
-        install_assets(args.out)
         if args.what == "decks":
+            install_assets(args.out)
             build_decks(args.notebooks, args.out)
         else:
             build_handouts(args.notebooks, args.out, args.execute)

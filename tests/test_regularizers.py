@@ -8,7 +8,7 @@ import pytest
 
 from course_lib import regularizers
 from course_lib.precision import dtype_policy
-from course_lib.regularizers import GroupLasso
+from course_lib.regularizers import GroupLasso, SoftSharing
 from tests.toy_models import small_model, tiny_regression
 
 
@@ -70,3 +70,37 @@ def test_group_lasso_under_mixed_float16():
 def test_docstring_examples():
     result = doctest.testmod(regularizers, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_soft_sharing_is_the_pairwise_sum_by_hand_and_t_times_the_spread_around_the_mean():
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=(4, 3)).astype("float32") for _ in range(4)]
+    by_hand = sum(np.sum((weights[i] - weights[j]) ** 2) for i in range(4) for j in range(i + 1, 4))
+    np.testing.assert_allclose(float(SoftSharing(0.5)(weights)), 0.5 * by_hand, rtol=1e-5)
+    mean = np.mean(weights, axis=0)
+    np.testing.assert_allclose(by_hand, 4 * sum(np.sum((w - mean) ** 2) for w in weights), rtol=1e-5)
+    distances = sum(np.linalg.norm(weights[i] - weights[j]) for i in range(4) for j in range(i + 1, 4))
+    np.testing.assert_allclose(float(SoftSharing(1.0, squared=False)(weights)), distances, rtol=1e-5)
+
+
+def test_soft_sharing_gradient_pulls_each_copy_towards_the_others():
+    import tensorflow as tf
+
+    a, b = tf.Variable([1.0, 2.0]), tf.Variable([3.0, -2.0])
+    with tf.GradientTape() as tape:
+        value = SoftSharing(1.0)([a, b])
+    grad_a, grad_b = tape.gradient(value, [a, b])
+    np.testing.assert_allclose(grad_a.numpy(), 2 * (a.numpy() - b.numpy()))
+    np.testing.assert_allclose(grad_b.numpy(), -grad_a.numpy())
+
+
+def test_soft_sharing_config_and_bad_inputs():
+    penalty = keras.regularizers.deserialize(keras.regularizers.serialize(SoftSharing(0.2, squared=False)))
+    assert isinstance(penalty, SoftSharing) and penalty.get_config() == {"factor": 0.2, "squared": False}
+    assert float(SoftSharing(0.0)([np.ones(3), np.zeros(3)])) == 0.0
+    with pytest.raises(ValueError, match="Received: factor=-0.1"):
+        SoftSharing(-0.1)
+    with pytest.raises(ValueError, match="list of T >= 2"):
+        SoftSharing(1.0)([np.ones(3)])
+    with pytest.raises(ValueError, match="one shape"):
+        SoftSharing(1.0)([np.ones(3), np.ones(4)])

@@ -1,6 +1,6 @@
 """YouTube-8M video-level features and labels as in-memory NumPy arrays, for small experiments.
 
-Taught in notebook 02 (the baselines) and used again in notebook 03, part 5::
+Taught in notebook 02 (the baselines) and used again in notebook 03b, part 5::
 
     X, Y = load_arrays("train", videos=4000)   # X (N, 1152) rgb then audio, Y (N, 3862) multi-hot
 """

@@ -13,134 +13,22 @@ not per video), which is where tf.data beats a Python loop. The record tags are 
 with a message that names its file and index.
 """
 
-import contextlib
-import re
+import numbers
+import os
 import warnings
+from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 from course_lib.data import spec, tfrecord
-
-
-class ShardError(ValueError):
-    """A pattern that matches nothing, or a shard that cannot be read. The message names it."""
-
-
-def list_shards(pattern):
-    """The sorted files matching ``pattern`` (a glob, a list of globs, local or ``gs://``)."""
-    patterns = [pattern] if isinstance(pattern, (str, bytes)) or hasattr(pattern, "__fspath__") else list(pattern)
-    files = []
-    for p in patterns:
-        p = str(p)
-        try:
-            matched = tf.io.gfile.glob(p)
-        except tf.errors.OpError as error:
-            raise ShardError(f"cannot list pattern {p!r}: {error.message}") from None
-        if not matched:
-            raise ShardError(f"no files match pattern {p!r}")
-        files.extend(matched)
-    return sorted(set(files))
-
-
-def verify_shards(files, full=False, num_classes=spec.NUM_CLASSES):
-    """Check shards; return ``{file: problem}`` for the bad ones (empty when all are fine).
-
-    ``full=False`` walks the record frames only (fast: catches truncated or garbled files).
-    ``full=True`` also reads every record through TensorFlow (checking the data CRCs) and parses it
-    against the feature spec (missing features, wrong lengths).
-    """
-    problems = {}
-    for path in files:
-        problem = tfrecord.check_framing(path)
-        if problem is None and full:
-            problem = _parse_whole_file(path, num_classes)
-        if problem is not None:
-            problems[path] = problem
-    return problems
-
-
-def _parse_whole_file(path, num_classes=spec.NUM_CLASSES):
-    dataset = tf.data.TFRecordDataset(path).batch(1024)
-    try:
-        for start, records in enumerate(dataset):
-            names = tf.strings.join([f"{path}:", tf.strings.as_string(tf.range(len(records)) + 1024 * start)])
-            try:
-                parsed = tf.io.parse_example(records, spec.feature_spec(), example_names=names)
-            except (tf.errors.InvalidArgumentError, UnicodeDecodeError) as error:
-                return _first_unparsable(path, records, 1024 * start) or f"{path}: {_error_text(error)}"
-            values = parsed["labels"].flat_values
-            bad = tf.where((values < 0) | (values >= num_classes))[:, 0]
-            if tf.size(bad):
-                row = int(parsed["labels"].value_rowids()[int(bad[0])])
-                return (f"{path}, record {1024 * start + row}: label {int(values[int(bad[0])])} "
-                        f"is out of range [0, {num_classes})")
-    except (tf.errors.OpError, UnicodeDecodeError) as error:
-        return f"{path}: {_error_text(error)}"
-    return None
-
-
-def _first_unparsable(path, records, offset):
-    """``"<path>, record N: ..."`` for the first record of ``records`` that does not parse, else None."""
-    for index, record in enumerate(records):
-        try:
-            tf.io.parse_example(record[None], spec.feature_spec(), example_names=[f"{path}:{offset + index}"])
-        except UnicodeDecodeError:  # TensorFlow quotes the record's bytes; they are not text
-            return f"{path}, record {offset + index}: not a tf.train.Example"
-        except tf.errors.InvalidArgumentError as error:
-            located = _locate(error, path, spec.NUM_CLASSES, search=False)
-            return located if located.startswith(f"{path}, record") else f"{path}, record {offset + index}: {located}"
-    return None
-
-
-@contextlib.contextmanager
-def shard_errors(files, num_classes=spec.NUM_CLASSES):
-    """Turn a TensorFlow read or parse error raised while reading ``files`` into a :class:`ShardError`.
-
-    The message names the file and, where it is known, the record: as ``"<file>, record N: ..."``.
-    The pipeline tags records, so parse errors and out-of-range labels name theirs; for an error
-    that names no file (``corrupted record at 12``: a failed data checksum) the shards are read
-    once more to find it.
-    """
-    try:
-        yield
-    except (tf.errors.OpError, UnicodeDecodeError) as error:
-        if isinstance(error, tf.errors.OutOfRangeError):
-            raise
-        raise ShardError(_locate(error, files, num_classes)) from None
-
-
-def _locate(error, files, num_classes, search=True):
-    text = _error_text(error)
-    tagged = re.search(r"\[([^\[\]]+?):(\d+)[^\[\]]*\] \[labels:\] \[(-?\d+)", text)  # from _batch_parser's assertion
-    if tagged:
-        return f"{tagged[1]}, record {tagged[2]}: label {tagged[3]} is out of range [0, {num_classes})"
-    named = re.search(r"Name: (.+?):(\d+), (.*)", text)  # from parse_example's example_names
-    if named:
-        reason = re.sub(r"Index: \d+\. ", "", named[3])  # the index within the batch, not the file
-        return f"{named[1]}, record {named[2]}: {reason}"
-    if not search:
-        return text
-    problems = verify_shards(list_shards(files), full=True, num_classes=num_classes)
-    return "; ".join(problems.values()) or text
-
-
-def _error_text(error):
-    if isinstance(error, UnicodeDecodeError):
-        return "a record is not a tf.train.Example (TensorFlow's message quotes bytes that are not text)"
-    text = tf_error_text(error)
-    text = re.sub(r"^Error in user-defined function passed to .*? transformation with iterator: [\w:]+: ", "",
-                  text)
-    text = re.sub(r"\s*\[\[\{\{node [^]]*\]\]", "", text)
-    text = re.sub(r"^Could not parse example input.*", "not a tf.train.Example", text)
-    text = re.sub(r"^corrupted record at (\d+)$", r"corrupted record at byte \1 (its data checksum fails)", text)
-    return text.strip()
-
-
-def tf_error_text(error):
-    """The useful part of a TensorFlow op error: without ``{{function_node ...}}`` and ``[Op:...]``."""
-    text = re.sub(r"\{\{function_node [^}]*\}\}", "", error.message)
-    text = re.sub(r"\[Op:\w+\].*$", "", text, flags=re.S)
-    return " ".join(text.split())
+from course_lib.data.errors import (  # noqa: F401  (re-exported: the pipeline's errors)
+    ShardError,
+    list_shards,
+    shard_errors,
+    tf_error_text,
+    verify_shards,
+)
 
 
 def load_yt8m(
@@ -195,12 +83,14 @@ def load_yt8m(
         ``(B, 1024)``, ``features["mean_audio"]`` float32 ``(B, 128)``; labels float32 multi-hot.
 
     Raises:
-        ShardError: no file matches ``pattern``, or a shard is truncated or corrupt. A bad record
-            (a failed checksum, a missing feature, a label out of range) is only met while the
-            dataset is iterated, as TensorFlow's ``tf.errors.OpError``: iterate inside
-            ``with shard_errors(pattern):`` for a ``ShardError`` naming the file and record (the
-            course's commands do).
-        ValueError: an argument is out of range.
+        ShardError: no file matches ``pattern``, or a shard is truncated or corrupt (checked
+            now). A bad record (a failed checksum, a missing feature, a label out of range,
+            non-finite features) is only met while the dataset is iterated: iterating the returned
+            dataset itself (``for``, ``next(iter(...))``) raises a ``ShardError`` naming the file
+            and record. A dataset derived from it (``.map``, ``.take``, Keras' ``fit``) raises
+            TensorFlow's ``tf.errors.OpError`` instead: iterate it inside
+            ``with shard_errors(pattern):`` for the ``ShardError`` (the course's commands do).
+        ValueError: an argument is out of range or of the wrong type.
 
     Example:
 
@@ -210,10 +100,9 @@ def load_yt8m(
     >>> labels.shape
     TensorShape([32, 3862])
     """
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size!r}")
-    if int(num_classes) < 1:
-        raise ValueError(f"num_classes must be positive. Received: num_classes={num_classes!r}")
+    _check_arguments(batch_size=batch_size, num_classes=num_classes, shuffle_buffer=shuffle_buffer,
+                     num_shards=num_shards, shard_index=shard_index, seed=seed, cache=cache)
+    groups = _label_groups(label_groups, num_classes)
     if input_context is not None:
         num_shards = input_context.num_input_pipelines
         shard_index = input_context.input_pipeline_id
@@ -240,7 +129,7 @@ def load_yt8m(
         for path in (f for f in files if "://" not in f):
             problem = tfrecord.check_framing(path)
             if problem:
-                raise ShardError(problem + " (pass skip_corrupt=True to leave bad shards out)")
+                raise ShardError(problem + f" ({CORRUPT_HINT})")
     if len(files) < num_shards:
         raise ShardError(
             f"{len(files)} file(s) match {pattern!r}, fewer than num_shards={num_shards}: "
@@ -269,13 +158,98 @@ def load_yt8m(
         if repeat:
             dataset = dataset.repeat()
         dataset = dataset.rebatch(batch_size, drop_remainder=drop_remainder)
-    groups = None
-    if label_groups is not None:
-        groups = {name: tf.constant(ids, tf.int32) for name, ids in dict(label_groups).items()}
     parse = _batch_parser(int(num_classes), include_id, groups)
     dataset = dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return _named_errors(dataset.prefetch(tf.data.AUTOTUNE), files, int(num_classes))
 
+
+def _check_arguments(cache, seed, **counts):
+    """``ValueError("... Received: name=value")`` for the first bad argument of :func:`load_yt8m`."""
+    for name, value in counts.items():
+        low = 0 if name == "shard_index" else 1
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            kind = "a non-negative" if low == 0 else "a positive"
+            raise ValueError(f"{name} must be {kind} integer. Received: {name}={value!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise ValueError(f"seed must be an integer or None. Received: seed={seed!r}")
+    if cache not in (True, False, None, "") and not isinstance(cache, (str, os.PathLike)):
+        raise ValueError(f"cache must be True or a file path. Received: cache={cache!r}")
+    if isinstance(cache, (str, os.PathLike)) and cache != "" and "://" not in str(cache):
+        folder = Path(cache).expanduser().parent
+        if not folder.is_dir():
+            raise ValueError(f"cache: the folder {folder} of the cache file does not exist. Received: cache={str(cache)!r}")
+
+
+def _label_groups(label_groups, num_classes):
+    """``{name: int32 ids}`` from ``label_groups``; ``ValueError`` naming a group with an id out of range."""
+    if label_groups is None:
+        return None
+    if not hasattr(label_groups, "items") or not label_groups:
+        raise ValueError(f"label_groups must be a non-empty mapping {{name: label ids}}. Received: {label_groups!r}")
+    groups = {}
+    for name, ids in label_groups.items():
+        values = np.asarray(ids)
+        if values.ndim != 1 or not values.size or values.dtype.kind not in "iu":
+            raise ValueError(f"label_groups[{name!r}] must be a non-empty list of integer label ids. Received: {ids!r}")
+        if values.min() < 0 or values.max() >= num_classes:
+            raise ValueError(f"label_groups[{name!r}] holds label ids outside [0, num_classes={num_classes}). "
+                             f"Received: ids in [{values.min()}, {values.max()}]")
+        groups[str(name)] = tf.constant(values, tf.int32)
+    return groups
+
+
+def _named_errors(dataset, files, num_classes):
+    """``dataset`` whose own iterators raise :class:`ShardError` naming the file and record.
+
+    tf.data has no hook for this: the dataset is re-wrapped in a subclass whose ``__iter__`` returns
+    an iterator that translates errors in its ``next`` (TensorFlow's private classes; if they change,
+    the plain dataset comes back and errors are TensorFlow's again).
+    """
+    try:
+        return _NamedErrorsDataset(dataset, files, num_classes)
+    except (AttributeError, ImportError, TypeError):
+        return dataset
+
+
+class _NamedErrorsDataset(tf.data.Dataset):
+    def __init__(self, dataset, files, num_classes):
+        self._dataset, self._files, self._num_classes = dataset, files, num_classes
+        super().__init__(dataset._variant_tensor)
+
+    def _inputs(self):
+        return [self._dataset]
+
+    @property
+    def element_spec(self):
+        return self._dataset.element_spec
+
+    def __iter__(self):
+        if not tf.executing_eagerly():
+            return super().__iter__()
+        return _named_iterator_class()(self, self._files, self._num_classes)
+
+
+def _named_iterator_class():
+    from tensorflow.python.data.ops import iterator_ops
+
+    class NamedErrorsIterator(iterator_ops.OwnedIterator):
+        """An iterator of the dataset, raising :class:`ShardError` (``next``, ``for``, ``get_next``)."""
+
+        def __init__(self, dataset, files, num_classes):
+            self._shard_files, self._num_classes = files, num_classes
+            super().__init__(dataset)
+
+        def _next_internal(self):
+            if not tf.executing_eagerly():
+                return super()._next_internal()
+            with shard_errors(self._shard_files, self._num_classes):
+                return super()._next_internal()
+
+    return NamedErrorsIterator
+
+
+# Worded for both readers: the commands have no --skip-corrupt (they score or predict every shard).
+CORRUPT_HINT = "replace or remove that file; in Python, load_yt8m(..., skip_corrupt=True) leaves bad shards out"
 
 BLOCK = 64  # records per tagged block: large enough that per-element costs vanish (bench/input_pipeline.py)
 
@@ -300,21 +274,14 @@ def _batch_parser(num_classes, include_id, groups):
     def parse(names, records):
         parsed = tf.io.parse_example(records, feature_spec, example_names=names)
         labels = parsed["labels"]
-        rows = tf.cast(labels.value_rowids(), tf.int64)
-        values = labels.flat_values
-        bad = tf.logical_or(values < 0, values >= num_classes)
-
-        def fail():  # built only when a label is out of range, so the check is nearly free
-            message = [f"label index out of range [0, {num_classes}) in", tf.boolean_mask(tf.gather(names, rows), bad),
-                       "labels:", tf.boolean_mask(values, bad)]
-            return tf.debugging.Assert(False, message, summarize=5)
-
-        with tf.control_dependencies([tf.cond(tf.reduce_any(bad), fail, tf.no_op)]):
-            values = tf.identity(values)
+        features = {name: parsed[name] for name in spec.FEATURE_SIZES}
+        checks = [_labels_in_range(names, labels, num_classes)]
+        checks += [_finite(names, name, x) for name, x in features.items()]
+        with tf.control_dependencies(checks):
+            values = tf.identity(labels.flat_values)
         # an indicator, not a sum: a label listed twice in a record is still one label
         dense = tf.cast(tf.sparse.to_indicator(labels.with_flat_values(values).to_sparse(), num_classes), tf.float32)
         dense.set_shape([records.shape[0], num_classes])  # keep the static batch size for XLA
-        features = {name: parsed[name] for name in spec.FEATURE_SIZES}
         if include_id:
             features["id"] = parsed["id"]
         if groups is not None:
@@ -322,3 +289,27 @@ def _batch_parser(num_classes, include_id, groups):
         return features, dense
 
     return parse
+
+
+# The two checks below are Assert ops on string data only, so TensorFlow adds no tf.cond around
+# them (a cond's Merge node with a control input makes Grappler warn "Skipping loop optimization"
+# at every trace). Each gathers the first offending record: one element, nearly free.
+
+
+def _labels_in_range(names, labels, num_classes):
+    """An Assert naming the first record (``"<file>:<index>"``) with a label outside [0, num_classes)."""
+    values = labels.flat_values
+    bad = tf.logical_or(values < 0, values >= num_classes)
+    first = tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int64)[None][: tf.size(values, tf.int64)]
+    record = tf.gather(names, tf.gather(labels.value_rowids(), first))
+    return tf.debugging.Assert(
+        tf.logical_not(tf.reduce_any(bad)),
+        [f"label index out of range [0, {num_classes}) in", record, "labels:", tf.strings.as_string(tf.gather(values, first))],
+    )
+
+
+def _finite(names, name, x):
+    """An Assert naming the first record whose feature ``name`` holds NaN or an infinity."""
+    finite = tf.reduce_all(tf.math.is_finite(x), axis=1)
+    first = tf.argmin(tf.cast(finite, tf.int32), output_type=tf.int64)[None][: tf.size(finite, tf.int64)]
+    return tf.debugging.Assert(tf.reduce_all(finite), [f"non-finite {name} in", tf.gather(names, first)])

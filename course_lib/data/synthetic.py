@@ -61,7 +61,7 @@ Ids.
 
 So the three baselines rank as on real data (a trained logistic model and the FCN beat the
 training-free nearest class centroid), per-vertical heads have related, conflicting, noisy and
-harder tasks to show, and the l1/l2 row-sparse first layer of notebook 03 has informative and
+harder tasks to show, and the l1/l2 row-sparse first layer of notebook 03b has informative and
 uninformative inputs to tell apart.
 """
 
@@ -319,6 +319,11 @@ def _split_plan(videos, shards, validate_fraction):
         ("train", shards - val_shards, videos - val_videos),
         ("validate", val_shards, val_videos),
     ):
+        if num_videos < num_shards:  # an empty shard is no shard: every reader would reject it
+            raise ValueError(
+                f"{num_videos} {split} video(s) for {num_shards} {split} shard(s): every shard needs a video, so "
+                f"--videos must be at least --shards. Received: videos={videos}, shards={shards}"
+            )
         sizes = np.full(num_shards, num_videos // num_shards)
         sizes[: num_videos % num_shards] += 1
         plan.extend((split, i, int(size)) for i, size in enumerate(sizes))

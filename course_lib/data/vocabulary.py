@@ -8,7 +8,7 @@ the ``Index`` column. ``Vertical1`` takes 25 values, 24 topics and ``(Unknown)``
 one multi-task head (tower) per vertical, and this module is where the label-to-vertical map lives.
 
 Taught in notebook 01 (label names, videos per vertical); used for per-vertical heads from
-notebook 03 on.
+notebook 03b on.
 """
 
 import csv

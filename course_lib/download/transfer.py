@@ -175,20 +175,23 @@ def _receive(task, run, response, offset):
     expected = int(length) if length and length.isdigit() else None
     received = 0
     file, offset = _open_part(task, response, offset)
-    with file:
-        while not run.stop.is_set():
-            try:
-                chunk = response.read(CHUNK)
-            except (OSError, http.client.HTTPException) as error:
-                raise network_failure(error, task.url) from None
-            if not chunk:
-                break
-            try:
-                _write(file, chunk)
-            except OSError as error:
-                raise local_failure(error, task.part) from None
-            received += len(chunk)
-            run.add_bytes(len(chunk))
+    try:
+        with file:
+            while not run.stop.is_set():
+                try:
+                    chunk = response.read(CHUNK)
+                except (OSError, http.client.HTTPException) as error:
+                    raise network_failure(error, task.url) from None
+                if not chunk:
+                    break
+                try:
+                    _write(file, chunk)
+                except OSError as error:
+                    raise local_failure(error, task.part) from None
+                received += len(chunk)
+                run.add_bytes(len(chunk))
+    except OSError as error:  # only the close is left: it writes the last buffered bytes (a full disk shows here)
+        raise local_failure(error, task.part) from None
     if run.stop.is_set():
         raise Stopped()
     if expected is not None and received < expected:

@@ -1,7 +1,11 @@
 """The course's Keras layers, one module per idea, in the order the notebooks teach them.
 
-- :mod:`~course_lib.layers.heads` (notebook 03): :class:`VerticalHeads`, one sigmoid head per
+- :mod:`~course_lib.layers.heads` (notebook 03b): :class:`VerticalHeads`, one sigmoid head per
   label group, and :class:`LabelOrder`, the heads' columns back to label-id order in the graph.
+- :mod:`~course_lib.layers.soft_sharing` (notebook 05): :class:`SoftSharedDense`, one ``Dense``
+  per task and the soft-sharing penalty between them as a layer loss.
+- :mod:`~course_lib.layers.cross_stitch` (notebook 05): :class:`CrossStitch`, T task networks
+  mixed by learned ``alpha`` (per channel or per layer), convex start by default.
 
 Later notebooks add a module each (task conditioning, cross-stitch, experts and gates, towers,
 ...). Every layer here is a real Keras layer: sub-layers and weights made in ``__init__`` /
@@ -21,13 +25,17 @@ from course_lib.layers.conditioning import (
     MultiHeadConditioning,
     MultiplicativeConditioning,
 )
+from course_lib.layers.cross_stitch import CrossStitch
 from course_lib.layers.heads import LabelOrder, VerticalHeads
+from course_lib.layers.soft_sharing import SoftSharedDense
 
 __all__ = [
     "AdditiveConditioning",
     "ConcatenationConditioning",
+    "CrossStitch",
     "LabelOrder",
     "MultiHeadConditioning",
     "MultiplicativeConditioning",
+    "SoftSharedDense",
     "VerticalHeads",
 ]

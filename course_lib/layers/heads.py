@@ -1,6 +1,6 @@
 """Per-vertical heads as Keras layers: one sigmoid head per label group, and the way back to label ids.
 
-Taught in notebook 03 (part 5, the course's first multi-head network) and used by the multi-task
+Taught in notebook 03b (part 5, the course's first multi-head network) and used by the multi-task
 models of notebooks 04 to 07. A model with one head per topic vertical gives one output per
 vertical, each its own task with its own loss; the project's metrics and submissions need the
 3,862 scores in label-id order, which :class:`LabelOrder` rebuilds inside the graph::

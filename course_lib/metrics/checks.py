@@ -20,11 +20,56 @@ import numbers
 import numpy as np
 
 
+K_MAX = np.iinfo(np.int64).max  # more ranks than any array holds: a larger k means the same
+
+
 def check_k(k, name="k"):
-    """``k`` as a positive ``int``; ``ValueError`` naming ``name`` otherwise."""
+    """``k`` as a positive ``int``; ``ValueError`` naming ``name`` otherwise.
+
+    A ``k`` beyond :data:`K_MAX` (``2**63 - 1``) is taken as ``K_MAX``: both keep every rank, and
+    ``K_MAX`` still fits the int64 arithmetic of the metrics (``k=10**30`` would overflow it).
+    """
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
         raise ValueError(f"{name} must be a positive integer. Received: {name}={k!r}")
-    return int(k)
+    return min(int(k), K_MAX)
+
+
+def check_label_lists(y_true, num_rows, num_classes, name="y_true"):
+    """``y_true``, one list of label indices per row, as sorted distinct int64 arrays.
+
+    Each label must be an integer (not a float such as ``1.7``, a bool or a string) in
+    ``[0, num_classes)``; ``ValueError`` naming the row otherwise.
+    """
+    if isinstance(y_true, (str, bytes)) or not hasattr(y_true, "__iter__"):
+        raise ValueError(f"{name} must be a sequence of label lists. Received: {name}={y_true!r}")
+    rows = list(y_true)
+    if len(rows) != num_rows:
+        raise ValueError(f"{name} must have one label list per row of top_indices. "
+                         f"Received: len({name})={len(rows)}, rows={num_rows}")
+    return [_label_row(row, i, num_classes, name) for i, row in enumerate(rows)]
+
+
+def _label_row(row, i, num_classes, name):
+    if isinstance(row, (str, bytes)) or not hasattr(row, "__iter__"):
+        raise ValueError(f"{name}[{i}] must be a list of label indices. Received: {name}[{i}]={row!r}")
+    values = row if isinstance(row, np.ndarray) else np.asarray(list(row))
+    if values.size == 0:
+        return np.zeros(0, np.int64)
+    if values.ndim != 1 or values.dtype.kind not in "iuO" or (values.dtype.kind == "O" and not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values.tolist())):
+        raise ValueError(f"{name}[{i}] must hold integer label indices. Received: {name}[{i}]={_short(row)}")
+    if values.dtype.kind == "O":  # Python ints too large for int64
+        low, high = min(values.tolist()), max(values.tolist())
+    else:
+        low, high = values.min(), values.max()
+    if low < 0 or high >= num_classes:
+        raise ValueError(f"{name} labels must be in [0, {num_classes}). Received: {name}[{i}]={_short(row)}")
+    return np.unique(values.astype(np.int64))
+
+
+def _short(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def check_scores(y_score, name="y_score", finite=True):

@@ -147,20 +147,9 @@ class TopKEvaluator:
                 y_true, (n, self.num_classes), score_name="(len(top_indices), num_classes)"
             )
             return selection.gather_hits(truth, indices), num_true
-        rows = list(y_true)
-        if len(rows) != n:
-            raise ValueError(
-                f"y_true must have one label list per row of top_indices. "
-                f"Received: len(y_true)={len(rows)}, top_indices.shape={indices.shape}"
-            )
-        labels = [np.unique(np.asarray(list(r), dtype=np.int64)) if len(r) else np.zeros(0, np.int64) for r in rows]
+        labels = checks.check_label_lists(y_true, n, self.num_classes)  # integers in range, each row's once
         num_true = np.array([len(r) for r in labels], np.int64)
         flat = np.concatenate(labels) if labels else np.zeros(0, np.int64)
-        if flat.size and (flat.min() < 0 or flat.max() >= self.num_classes):
-            raise ValueError(
-                f"y_true labels must be in [0, {self.num_classes}). "
-                f"Received: y_true with labels in [{flat.min()}, {flat.max()}]"
-            )
         owner = np.repeat(np.arange(n, dtype=np.int64), num_true)
         keys = owner * self.num_classes + flat
         queries = np.arange(n, dtype=np.int64)[:, None] * self.num_classes + indices

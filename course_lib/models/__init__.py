@@ -16,10 +16,17 @@ each output is declared beside the builder (see :mod:`~course_lib.models.registr
 
     model = build_model("my_model", hidden_units=256)   # python -m course_lib train --model my_model
 
-Registered here: ``fcn`` (:mod:`~course_lib.models.fcn`, the demo's baseline) and
-``vertical_heads`` (:mod:`~course_lib.models.vertical_heads`, the FCN's trunk with a head and a
-loss per topic vertical) and ``shared_bottom`` (:mod:`~course_lib.models.shared_bottom`, a tower
-and a head per vertical on the shared trunk, notebook 04). Models import layers and data, never the project.
+Registered here, each in its own module:
+
+- ``fcn`` (:mod:`~course_lib.models.fcn`): the demo's baseline.
+- ``vertical_heads`` (:mod:`~course_lib.models.vertical_heads`): the FCN's trunk with a head and a
+  loss per topic vertical.
+- ``shared_bottom`` (:mod:`~course_lib.models.shared_bottom`): a tower and a head per vertical on
+  the shared trunk (notebook 04).
+- ``cross_stitch`` (:mod:`~course_lib.models.cross_stitch`): one network per chosen vertical, mixed
+  by cross-stitch units (notebook 05).
+
+Models import layers and data, never the project.
 """
 
 from course_lib.models.registry import (
@@ -36,3 +43,4 @@ from course_lib.models.registry import (
 from course_lib.models import fcn  # noqa: E402,F401  isort: skip
 from course_lib.models import vertical_heads  # noqa: E402,F401  isort: skip
 from course_lib.models import shared_bottom  # noqa: E402,F401  isort: skip
+from course_lib.models import cross_stitch  # noqa: E402,F401  isort: skip

@@ -1,6 +1,6 @@
 """The FCN's trunk with one sigmoid head per topic vertical: the course's first multi-task model.
 
-Taught in notebook 03 (the heads) and the multi-task notebooks that compare against it. The 25
+Taught in notebook 03b (the heads) and the multi-task notebooks that compare against it. The 25
 verticals of the vocabulary partition the 3,862 labels; each gets its own head and its own
 task, with its own loss::
 

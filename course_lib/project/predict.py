@@ -24,7 +24,8 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from course_lib import settings
-from course_lib.data import ShardError, list_shards, load_yt8m, shard_errors
+from course_lib.data import ShardError, list_shards
+from course_lib.data.videos import VideoIds, videos
 from course_lib.project import runs
 from course_lib.project.options import PREDICT_BATCH_SIZE
 
@@ -69,8 +70,12 @@ def predict(run, out, data=None, *, batch_size=PREDICT_BATCH_SIZE, checkpoint=No
         with open(tmp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(HEADER)
+            ids = VideoIds()  # every id UTF-8, without spaces around it, once in all the shards
             for path in tqdm(files, unit="shard", desc="predict", disable=None if progress else True):
-                written += _write_shard(writer, path, batch_size, top_labels)
+                for batch_ids, features, _ in videos(path, batch_size, ids):
+                    labels = top_labels(features).numpy()
+                    writer.writerows((video_id, " ".join(map(str, row))) for video_id, row in zip(batch_ids, labels))
+                    written += len(labels)
         if written == 0:
             raise ShardError(f"{', '.join(files)}: no video to predict (empty shards); {out} not written")
         os.replace(tmp, out)
@@ -116,18 +121,6 @@ def labels_output(model):
         names = sorted(outputs) if isinstance(outputs, dict) else [t.name for t in model.outputs]
         raise ValueError(f"the model has no output named 'labels' (scores in label-id order). Received: {names}")
     return outputs["labels"]
-
-
-def _write_shard(writer, path, batch_size, top_labels):
-    # One dataset per file keeps the rows in file order (load_yt8m interleaves files).
-    written = 0
-    with shard_errors(path):  # a record that fails to read or parse, named by file and index
-        for features, _ in load_yt8m(path, batch_size, include_id=True):
-            labels = top_labels(features).numpy()
-            for video_id, row in zip(features["id"].numpy(), labels):
-                writer.writerow((video_id.decode("utf-8"), " ".join(map(str, row))))
-            written += len(labels)
-    return written
 
 
 def main(args):

@@ -136,11 +136,25 @@ def check_identity(run, config):
     return previous
 
 
+def check_folder(run):
+    """``RunError`` when ``run`` cannot be a folder: empty, a file, or under a file."""
+    if not str(run).strip():
+        raise RunError(f"--out must name a run folder, e.g. runs/fcn. Received: --out {str(run)!r}")
+    run = Path(run)
+    blocker = next((p for p in [*reversed(run.parents), run] if p.exists() and not p.is_dir()), None)
+    if blocker == run:
+        raise RunError(f"{run}: is a file, not a run folder")
+    if blocker is not None:
+        raise RunError(f"{blocker}: is a file, so it cannot hold the run folder {run}")
+
+
 def resume(run, config):
     """``(previous config, epochs done, newest checkpoint)`` of ``run`` for training with ``config``.
 
-    Writes nothing; raises ``RunError`` when the folder holds another model (:data:`IDENTITY`).
+    Writes nothing; raises ``RunError`` when the folder cannot be one or holds another model
+    (:data:`IDENTITY`).
     """
+    check_folder(run)
     previous = check_identity(run, config)
     epochs_done, last = latest_checkpoint(run)
     return previous, epochs_done, last

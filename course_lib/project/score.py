@@ -34,21 +34,28 @@ HEADER = ["VideoId", "Label"]
 _INTEGER = re.compile(r"-?[0-9]+\Z")  # ASCII digits only (int() would also take "1_0" or "٣")
 
 
+def _shown(text, limit=80):
+    """``text`` as ``repr``, cut to about ``limit`` characters (a message stays one short line)."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f" ... ({len(text):,} characters)"
+
+
 class SubmissionError(ValueError):
     """A malformed submission; the message names the file and line."""
 
 
 def read_labels(pattern, batch_size=1024):
-    """``{video id: sorted label indices}`` of every video in the shards matching ``pattern``."""
-    from course_lib.data import load_yt8m, shard_errors
+    """``{video id: sorted label indices}`` of every video in the shards matching ``pattern``.
+
+    Raises ``ShardError`` naming the file and record of a record that does not read or parse, and
+    of a video id that is not UTF-8, has spaces around it, or repeats (:mod:`course_lib.data.videos`).
+    """
+    from course_lib.data.videos import videos
 
     truth = {}
-    with shard_errors(pattern):  # names the file and record, not the glob
-        for features, labels in load_yt8m(pattern, batch_size, include_id=True):
-            rows, columns = np.nonzero(labels.numpy())
-            per_video = np.split(columns, np.searchsorted(rows, np.arange(1, len(labels))))
-            for video_id, video_labels in zip(features["id"].numpy(), per_video):
-                truth[video_id.decode("utf-8")] = video_labels
+    for ids, _, labels in videos(pattern, batch_size):
+        rows, columns = np.nonzero(labels.numpy())
+        per_video = np.split(columns, np.searchsorted(rows, np.arange(1, len(labels))))
+        truth.update(zip(ids, per_video))
     return truth
 
 
@@ -68,44 +75,27 @@ def read_submission(path, known_ids, *, top_k=TOP_K, num_classes=spec.NUM_CLASSE
     seen = {}
     with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a BOM from a spreadsheet is fine
         reader = csv.reader(handle)
-
-        def fail(message):
-            raise SubmissionError(f"{path}, line {reader.line_num}: {message}")
-
+        row_start = 1  # the line the row being read starts on (csv lets a quoted field run over lines)
         try:
             header = next(reader, None)
             if header is None:
                 raise SubmissionError(f"{path}, line 1: empty file; expected the header {','.join(HEADER)}")
             if [field.strip() for field in header] != HEADER:
-                fail(f"the header must be {','.join(HEADER)}. Received: {','.join(header)!r}")
+                raise _RowProblem(f"the header must be {','.join(HEADER)}. Received: {_shown(','.join(header))}")
+            row_start = reader.line_num + 1
             for row in reader:
-                if not row:
-                    continue  # a blank line
-                if len(row) != 2:
-                    fail(f"expected 2 fields (VideoId,Label), found {len(row)}: {','.join(row)!r}")
-                video_id, field = row[0].strip(), row[1]
-                if video_id not in known_ids:
-                    fail(f"unknown video id {video_id!r}: it is in none of the shards scored")
-                if video_id in seen:
-                    fail(f"video id {video_id!r} repeated (first on line {seen[video_id]})")
-                seen[video_id] = reader.line_num
-                tokens = field.split()
-                if len(tokens) != top_k:
-                    fail(f"expected {top_k} labels separated by spaces, found {len(tokens)}: {field!r}")
-                bad = [token for token in tokens if not _INTEGER.match(token)]
-                if bad:
-                    fail(f"label {bad[0]!r} is not an integer")
-                values = [int(token) for token in tokens]  # Python ints: checked before they meet int64
-                out_of_range = [value for value in values if not 0 <= value < num_classes]
-                if out_of_range:
-                    fail(f"label {out_of_range[0]} is out of range [0, {num_classes})")
-                labels = np.array(values, np.int64)
-                if len(set(labels.tolist())) != top_k:
-                    repeated = next(int(x) for i, x in enumerate(labels) if x in labels[:i])
-                    fail(f"label {repeated} repeated; a row lists {top_k} distinct labels")
-                yield video_id, labels
-        except csv.Error as error:
-            fail(f"not valid CSV ({error})")
+                if reader.line_num != row_start:  # a field ran over a line end: its quote was never closed
+                    raise _RowProblem(f'a quote (") opened on this line is not closed on it: {_shown(",".join(row))}')
+                if row:  # not a blank line
+                    video_id, labels = _check_row(row, known_ids, seen, top_k, num_classes)
+                    seen[video_id] = row_start
+                    yield video_id, labels
+                row_start = reader.line_num + 1
+        except _RowProblem as problem:
+            raise SubmissionError(f"{path}, line {row_start}: {problem}") from None
+        except csv.Error as error:  # e.g. "field larger than field limit": a quote left open long before
+            raise SubmissionError(f'{path}, line {row_start}: not valid CSV ({error}); a quote (") opened on this '
+                                  "line may not be closed") from None
         except UnicodeDecodeError:
             raise SubmissionError(f"{path}: not UTF-8 text") from None
     missing = [video_id for video_id in known_ids if video_id not in seen]
@@ -114,6 +104,35 @@ def read_submission(path, known_ids, *, top_k=TOP_K, num_classes=spec.NUM_CLASSE
             f"{path}: {len(missing)} video(s) of the shards have no row, first {missing[0]!r}; "
             "a submission predicts every video"
         )
+
+
+class _RowProblem(Exception):
+    """What is wrong with one row (read_submission adds the file and line)."""
+
+
+def _check_row(row, known_ids, seen, top_k, num_classes):
+    """``(video id, int64 labels)`` of a submission row, else :class:`_RowProblem` saying why."""
+    if len(row) != 2:
+        raise _RowProblem(f"expected 2 fields (VideoId,Label), found {len(row)}: {_shown(','.join(row))}")
+    video_id, field = row[0].strip(), row[1]
+    if video_id not in known_ids:
+        raise _RowProblem(f"unknown video id {_shown(video_id)}: it is in none of the shards scored")
+    if video_id in seen:
+        raise _RowProblem(f"video id {video_id!r} repeated (first on line {seen[video_id]})")
+    tokens = field.split()
+    if len(tokens) != top_k:
+        raise _RowProblem(f"expected {top_k} labels separated by spaces, found {len(tokens)}: {_shown(field)}")
+    bad = [token for token in tokens if not _INTEGER.match(token)]
+    if bad:
+        raise _RowProblem(f"label {_shown(bad[0])} is not an integer")
+    values = [int(token) for token in tokens]  # Python ints: checked before they meet int64
+    out_of_range = [value for value in values if not 0 <= value < num_classes]
+    if out_of_range:
+        raise _RowProblem(f"label {out_of_range[0]} is out of range [0, {num_classes})")
+    if len(set(values)) != top_k:
+        repeated = next(x for i, x in enumerate(values) if x in values[:i])
+        raise _RowProblem(f"label {repeated} repeated; a row lists {top_k} distinct labels")
+    return video_id, np.array(values, np.int64)
 
 
 def score(submission, data=None, *, top_k=TOP_K, num_classes=spec.NUM_CLASSES, chunk=4096):

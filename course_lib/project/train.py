@@ -318,8 +318,7 @@ def weights_digest(model):
 
 def main(args):
     """``python -m course_lib train``."""
-    if not str(args.out).strip():
-        raise ValueError("--out must name a run folder, e.g. runs/fcn. Received: --out ''")
+    runs.check_folder(args.out)  # before TensorFlow starts: a typo costs no wait
     if args.cpu_devices is not None and args.cpu_devices < 1:
         raise ValueError(f"--cpu-devices must be 1 or more. Received: --cpu-devices {args.cpu_devices}")
     if args.cpu_devices:

@@ -142,3 +142,35 @@ def test_ctrl_c_on_a_stalled_connection_stops_and_keeps_only_a_part(server, tmp_
     server.release.set()
     assert run(server, out) == 0 and final_files(out) == TRAIN_LOCAL
     assert (out / "train0000.tfrecord").read_bytes() == server.files[path]
+
+
+def test_a_disk_full_at_close_names_the_part_and_says_run_again(server, tmp_path, capsys, monkeypatch):
+    # Buffered writes succeed and the full disk shows when the file is flushed on close (issue 11).
+    real_open = open
+
+    class FlushFailsOnClose:
+        def __init__(self, path, mode):
+            self.file = real_open(path, mode)
+
+        def write(self, data):
+            return self.file.write(data)
+
+        def close(self):
+            self.file.close()
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.close()
+
+    monkeypatch.setattr(transfer, "open", FlushFailsOnClose, raising=False)
+    out = tmp_path / "yt8m"
+    assert run(server, out, "--jobs", "1") == 2
+    err = capsys.readouterr().err
+    part = out / "train0000.tfrecord.part"
+    assert f"disk full writing {part}: free some space and run the same command again to resume" in err
+    assert "Traceback" not in err and final_files(out) == []
+    monkeypatch.undo()
+    assert run(server, out) == 0 and final_files(out) == TRAIN_LOCAL

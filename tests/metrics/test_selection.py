@@ -156,3 +156,36 @@ def test_metrics_equal_the_starter_code_on_rows_with_few_positive_scores(dtype):
     assert map_at_k(truth, scores, k=10) == pytest.approx(starter.mean_ap_at_n(scores64, truth, n=10), abs=1e-6)
     assert hit_at_1(truth, scores) == pytest.approx(starter.calculate_hit_at_one(scores64, truth), abs=1e-6)
     assert perr(truth, scores) == pytest.approx(starter.calculate_precision_at_equal_recall_rate(scores64, truth), abs=1e-6)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("per_sort", [1, 500, 1 << 20])
+def test_threads_and_sort_runs_do_not_change_the_result(monkeypatch, threads, per_sort):
+    # Runs of rows per thread, and survivors ordered in runs of SURVIVORS_PER_SORT (1: every block
+    # alone), must give the stable sort's top k; ties and all-equal rows included.
+    monkeypatch.setattr(selection, "THREADS", threads)
+    monkeypatch.setattr(selection, "SURVIVORS_PER_SORT", per_sort)
+    rng = np.random.default_rng(5)
+    rows = 5 * selection.ROWS_PER_BLOCK + 3
+    scores = np.round(rng.random((rows, 3862)) * 50).astype(np.float32)
+    scores[7] = 0.25
+    truth = (rng.random((rows, 3862)) < 0.002).astype(np.float32)
+    truth[9, :40] = 1  # more true labels than k in one row
+    assert_top_k_exact(scores, 20)
+    indices, values, hits, num_true = selection.select_with_hits(truth, scores, 20)
+    np.testing.assert_array_equal(indices, stable_top_k(scores, 20)[0])
+    np.testing.assert_array_equal(hits, np.take_along_axis(truth, indices, axis=1) > 0)
+    np.testing.assert_array_equal(num_true, truth.sum(axis=1))
+
+
+def test_truth_in_any_layout_and_negative_zero():
+    rng = np.random.default_rng(6)
+    truth = rng.random((200, 3862)) < 0.003
+    scores = rng.random((200, 3862)).astype(np.float32)
+    expected = selection.select_with_hits(truth, scores, 10)
+    for layout in (np.asfortranarray(truth), truth.astype(np.float16), truth.astype(np.int8)[:, :]):
+        for got, want in zip(selection.select_with_hits(layout, scores, 10), expected):
+            np.testing.assert_array_equal(got, want)
+    signed = truth.astype(np.float32)
+    signed[signed == 0] = -0.0  # equal to 0: not a true label
+    np.testing.assert_array_equal(selection.true_counts(signed), truth.sum(axis=1))

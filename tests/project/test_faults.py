@@ -267,3 +267,61 @@ def test_empty_shards_are_an_error_for_inspect_and_predict(trained_run, tmp_path
     assert cli.main(["predict", "--run", str(trained_run), "--data", str(empty), "--out", str(out)]) == 2
     assert one_error_line(capsys) == f"error: {empty}: no video to predict (empty shards); {out} not written"
     assert not out.exists()
+
+
+def with_id(i, video_id):
+    record = example(i)
+    record.features.feature["id"].bytes_list.value[0] = video_id
+    return record
+
+
+ID_CASES = {  # name -> (records of validate0000, the message after "<shard>, record 3: ")
+    "repeated": ([example(i) for i in range(3)] + [example(1)], "video id 'v001' repeated (first in {shard}, record 1)"),
+    "not_utf8": ([example(i) for i in range(3)] + [with_id(3, b"\xff\xfeab")], "video id b'\\xff\\xfeab' is not UTF-8 text"),
+    "spaces": ([example(i) for i in range(3)] + [with_id(3, b" v003 ")],
+               "video id ' v003 ' is empty or has spaces around it (a submission's ids are read stripped)"),
+}
+
+
+@pytest.mark.parametrize("case", ID_CASES)
+def test_predict_and_score_name_a_bad_video_id(trained_run, tmp_path, capsys, case):
+    records, message = ID_CASES[case]
+    shard = write_shard(tmp_path / "validate0000.tfrecord", records)
+    out = tmp_path / "s.csv"
+    expected_line = f"error: {shard}, record 3: {message.format(shard=shard)}"
+    assert cli.main(["predict", "--run", str(trained_run), "--data", str(shard), "--out", str(out)]) == 2
+    assert one_error_line(capsys) == expected_line and not out.exists()
+    out.write_text("VideoId,Label\n")
+    assert cli.main(["score", str(out), "--data", str(shard)]) == 2
+    assert one_error_line(capsys) == expected_line
+
+
+def test_a_video_id_in_two_shards_is_named_by_predict(trained_run, tmp_path, capsys):
+    first = write_shard(tmp_path / "validate0000.tfrecord", [example(i) for i in range(3)])
+    second = write_shard(tmp_path / "validate0001.tfrecord", [example(i) for i in range(2, 4)])
+    out = tmp_path / "s.csv"
+    assert cli.main(["predict", "--run", str(trained_run), "--data", str(tmp_path / "*.tfrecord"), "--out", str(out)]) == 2
+    assert one_error_line(capsys) == f"error: {second}, record 0: video id 'v002' repeated (first in {first}, record 2)"
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_features_are_named_by_inspect_and_predict(trained_run, tmp_path, capsys, value):
+    rgb = np.zeros(spec.RGB_SIZE)
+    rgb[7] = value
+    bad = spec.make_example("v009", (1, 2), rgb, np.zeros(spec.AUDIO_SIZE))
+    shard = write_shard(tmp_path / "validate0000.tfrecord", [example(i) for i in range(9)] + [bad])
+    expected_line = f"error: {shard}, record 9: mean_rgb holds NaN or infinite values"
+    assert cli.main(["inspect", str(shard)]) == 2
+    assert one_error_line(capsys) == expected_line
+    out = tmp_path / "s.csv"
+    assert cli.main(["predict", "--run", str(trained_run), "--data", str(shard), "--out", str(out)]) == 2
+    assert one_error_line(capsys) == expected_line and not out.exists()
+
+
+def test_train_out_under_a_file_is_named_before_anything_runs(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert cli.main(["train", "--out", str(afile / "x"), "--data", "unused"]) == 2
+    assert one_error_line(capsys) == f"error: {afile}: is a file, so it cannot hold the run folder {afile / 'x'}"
+    assert cli.main(["train", "--out", str(afile), "--data", "unused"]) == 2
+    assert one_error_line(capsys) == f"error: {afile}: is a file, not a run folder"

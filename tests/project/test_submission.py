@@ -81,3 +81,22 @@ def test_the_command_prints_one_line_and_exits_2(tmp_path, tiny_world, capsys):
     assert cli.main(["score", str(path), "--data", str(tiny_world / "validate*.tfrecord")]) == 2
     err = capsys.readouterr().err
     assert err == f"error: {path}, line 2: unknown video id 'abcd': it is in none of the shards scored\n"
+
+
+def test_an_unterminated_quote_is_reported_where_it_opens_in_one_short_line(tmp_path):
+    ids = {f"v{i:04d}" for i in range(800)}
+    lines = [f"v{i:04d},{GOOD}" for i in range(800)]
+    lines[5] = '"' + lines[5]  # line 7 of the file
+    path = write(tmp_path, *lines)
+    with pytest.raises(SubmissionError) as caught:
+        list(read_submission(path, ids))
+    message = str(caught.value)
+    assert message.startswith(f'{path}, line 7: a quote (") opened on this line is not closed on it: ')
+    assert len(message) < 300 and "\n" not in message.replace("\\n", "")
+    many = [f"v{i:05d},{GOOD}" for i in range(20_000)]  # so long that csv stops at its field limit
+    many[5] = '"' + many[5]
+    path = write(tmp_path, *many)
+    with pytest.raises(SubmissionError) as caught:
+        list(read_submission(path, {f"v{i:05d}" for i in range(20_000)}))
+    assert str(caught.value) == (f"{path}, line 7: not valid CSV (field larger than field limit (131072)); "
+                                 'a quote (") opened on this line may not be closed')

@@ -45,8 +45,9 @@ def built_decks(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def built_handouts(tmp_path_factory):
-    """A folder holding one hand-out per notebook, as `make course` writes them (from the
-    committed outputs: the template, not the execution, decides what the page loads)."""
+    """A folder holding one hand-out per notebook in `instructor/` and in `student/`, as
+    `make course` writes them (from the committed outputs: the template, not the execution,
+    decides what the page loads)."""
     return _build("handouts", tmp_path_factory.mktemp("handouts"))
 
 

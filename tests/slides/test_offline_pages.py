@@ -100,9 +100,10 @@ def test_every_deck_is_offline(built_decks):
         assert not _problems(page), f"{page.name}: {_problems(page)}"
 
 
-def test_every_handout_is_offline(built_handouts):
-    for page in _pages(built_handouts):
-        assert not _problems(page), f"{page.name}: {_problems(page)}"
+@pytest.mark.parametrize("edition", ["instructor", "student"])
+def test_every_handout_is_offline(built_handouts, edition):
+    for page in _pages(built_handouts / edition):
+        assert not _problems(page), f"{edition}/{page.name}: {_problems(page)}"
 
 
 def test_decks_follow_the_slide_marks(built_decks):
