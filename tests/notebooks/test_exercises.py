@@ -27,8 +27,8 @@ def _run(path):
     if (recorded := recorded_run(path)) is not None:
         return recorded
     if path not in _RUNS:
-        warnings.warn(f"{path.name} executed a second time for its exercises, as nbval did not run it "
-                      f"in this session (pytest notebooks/{path.name} tests/notebooks runs it once)")
+        warnings.warn(f"{path.name} executed by run_exercises, as nbval did not run it in this session: "
+                      f"with notebooks/{path.name} on the command line too, the notebook runs once for both")
         _RUNS[path] = run_exercises(path, known_cheats(path.name))
     return _RUNS[path]
 
