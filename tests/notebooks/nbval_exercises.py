@@ -14,7 +14,8 @@ the trials, whether the solution passed its check (what nbval's check-cell item 
 exceptions of the other cells. ``test_exercises.py`` reads it (:func:`recorded_run`) instead of
 executing the notebook again; items that read it (the ``exercises`` marker on a test function)
 are moved after every notebook's items. Trial items carry the ``exercises`` marker too, so
-``-m "not exercises"`` runs nbval alone.
+``-m "not exercises"`` runs nbval alone. Where nbval did not run a notebook in the session
+(``pytest tests/notebooks``), ``test_exercises.py`` executes it with ``run_exercises`` and warns.
 """
 
 import time
