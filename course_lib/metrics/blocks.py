@@ -57,12 +57,19 @@ def buffer(workspace, name, shape, dtype):
     return scratch[:size].reshape(shape)
 
 
+_KINDS = {}  # float dtype -> (unsigned dtype of its size, bits of +inf), or None
+
+
 def _bits(block):
     """``(unsigned view, bits of +inf)`` of a C-contiguous float block, else ``None``."""
-    if block.dtype.kind != "f" or block.dtype.itemsize not in UNSIGNED or not block.flags.c_contiguous:
+    kind = _KINDS.get(block.dtype, False)
+    if kind is False:
+        usable = block.dtype.kind == "f" and block.dtype.itemsize in UNSIGNED
+        unsigned = UNSIGNED.get(block.dtype.itemsize)
+        kind = _KINDS[block.dtype] = (unsigned, int(np.array(np.inf, block.dtype).view(unsigned))) if usable else None
+    if kind is None or not block.flags.c_contiguous:
         return None
-    limit = np.array(np.inf, block.dtype).view(UNSIGNED[block.dtype.itemsize])
-    return block.view(UNSIGNED[block.dtype.itemsize]), limit
+    return block.view(kind[0]), kind[1]
 
 
 def groups_fit(num_classes, k):
@@ -83,7 +90,7 @@ def survivors(block, k, workspace):
     if not groups_fit(block.shape[1], k):
         return _directly(block, k, workspace)
     bits = _bits(block)
-    if bits is not None and bits[0].max() < bits[1]:
+    if bits is not None and np.maximum.reduce(bits[0].reshape(-1)) < bits[1]:
         return (*_non_negative(block, bits[0], k, workspace), True)
     return (*_general(block, k, workspace), False)
 
@@ -99,9 +106,13 @@ def _fold(block, workspace, name, fold):
 
 def _bound(groups, k, workspace):
     """Per row, the ``k``-th largest of disjoint groups' maxima: at most the row's ``k``-th score."""
-    coarse = _fold(groups, workspace, "coarse", COARSE) if groups.shape[1] // COARSE >= 3 * k else groups
+    if groups.shape[1] // COARSE < 3 * k:
+        m = groups.shape[1]
+        return np.partition(groups, m - k, axis=1)[:, m - k]
+    coarse = _fold(groups, workspace, "coarse", COARSE)
     m = coarse.shape[1]
-    return np.partition(coarse, m - k, axis=1)[:, m - k]
+    coarse.partition(m - k, axis=1)  # in place: a scratch buffer
+    return coarse[:, m - k].copy()
 
 
 def _non_negative(block, bits, k, workspace):
@@ -110,7 +121,8 @@ def _non_negative(block, bits, k, workspace):
     The groups of :func:`_fold` cover ``FOLD * W`` columns; the last ``t = C - FOLD * W`` columns
     join groups ``0 .. t-1`` (one more member each), so every score is in exactly one group. Every
     score that reaches the bound is in a group whose maximum does, and only those are gathered.
-    The gathers fill reused buffers (fresh ones would cost page faults).
+    The gathers fill reused buffers (fresh ones would cost page faults); ndarray methods, not the
+    ``np.`` wrappers, keep the calls short.
     """
     n, c = bits.shape
     groups = _fold(bits, workspace, "groups", FOLD)
@@ -120,20 +132,23 @@ def _non_negative(block, bits, k, workspace):
     if tail:
         np.maximum(groups[:, :tail], bits[:, FOLD * width :], out=groups[:, :tail])
     reach = np.greater_equal(groups, bound[:, None], out=buffer(workspace, "reach", groups.shape, np.bool_))
-    found = np.flatnonzero(reach)
+    found = reach.reshape(-1).nonzero()[0]
     rows = found // width
-    column = found - rows * width
+    first = found + rows * (c - width)  # row * C + column: the group's member in slab 0
     size = (FOLD + (tail > 0), len(found))
-    members = buffer(workspace, "members", size, np.int64)  # row-major position of each member
-    np.add(np.arange(0, size[0] * width, width)[:, None], rows * c + column, out=members)
+    offsets = workspace.get(("offsets", size[0], width))
+    if offsets is None:
+        offsets = workspace[("offsets", size[0], width)] = np.arange(0, size[0] * width, width)[:, None]
+    members = np.add(offsets, first, out=buffer(workspace, "members", size, np.int64))
     if tail:
-        np.copyto(members[FOLD], members[0], where=column >= tail)  # no such member: stay in the row
-    candidates = np.take(bits.reshape(-1), members, out=buffer(workspace, "candidates", size, bits.dtype), mode="clip")
-    keep = np.greater_equal(candidates, np.take(bound, rows), out=buffer(workspace, "keep", size, np.bool_))
+        beyond = (found - rows * width) >= tail
+        np.copyto(members[FOLD], first, where=beyond)  # no such member: stay in the row
+    candidates = bits.reshape(-1).take(members, out=buffer(workspace, "candidates", size, bits.dtype), mode="clip")
+    keep = np.greater_equal(candidates, bound.take(rows), out=buffer(workspace, "keep", size, np.bool_))
     if tail:
-        keep[FOLD] &= column < tail
-    chosen = np.flatnonzero(keep)
-    return np.take(members.reshape(-1), chosen), np.take(candidates.reshape(-1), chosen).view(block.dtype)
+        keep[FOLD] &= ~beyond
+    chosen = keep.reshape(-1).nonzero()[0]
+    return members.reshape(-1).take(chosen), candidates.reshape(-1).take(chosen).view(block.dtype)
 
 
 def _work(block, workspace):
@@ -197,8 +212,9 @@ def truth_positions(block, workspace):
     """
     if block.dtype == np.bool_:
         return np.flatnonzero(block)
-    positions = np.flatnonzero(np.not_equal(block, 0, out=buffer(workspace, "nonzero", block.shape, np.bool_)))
-    if not np.all(_take_flat(block, positions) == 1):  # NaN is not 1 either
+    nonzero = np.not_equal(block, 0, out=buffer(workspace, "nonzero", block.shape, np.bool_))
+    positions = nonzero.reshape(-1).nonzero()[0]
+    if not (_take_flat(block, positions) == 1).all():  # NaN is not 1 either
         return None
     return positions
 
@@ -206,7 +222,7 @@ def truth_positions(block, workspace):
 def _take_flat(block, positions):
     """``block.reshape(-1)[positions]`` without copying a non-contiguous block."""
     if block.flags.c_contiguous:
-        return np.take(block.reshape(-1), positions)
+        return block.reshape(-1).take(positions)
     rows, columns = np.divmod(positions, block.shape[1])
     return block[rows, columns]
 
