@@ -18,15 +18,16 @@ twice (8 slabs, then 4) gives groups of 32 scores, ``C / 32`` maxima per row, fo
 Every survivor is in a group of the first fold whose maximum reaches the bound, so only those
 groups' scores need to be looked at (:mod:`course_lib.metrics.blocks` scans the blocks).
 
-Cost. A block of :data:`ROWS_PER_BLOCK` rows (64 x 3,862 float32 scores = 1 MB) is read from
-memory once and then scanned in cache; truth blocks get one comparison with 0 (the true labels are
-a few per row, and only those are looked at again: whether each survivor is a true label is read
-while the truth block is in cache). Everything sparse is done once per run of blocks: the
-survivors of up to :data:`SURVIVORS_PER_SORT` are ordered by one sort of 64-bit keys ``(row,
-score descending, class index, is a true label)`` for float16 and float32 scores (float16 scores
-are widened to float32 exactly; float64 scores use ``np.lexsort`` on the same keys), and the top
-``k`` class indices, scores and hits are read back from the sorted keys. The rows are split into
-:data:`THREADS` contiguous runs, one per thread (NumPy releases the GIL inside its loops).
+Cost. A block of :data:`ROWS_PER_BLOCK` rows (128 x 3,862 float32 scores = 2 MB) is read from
+memory once and then scanned in cache (larger blocks mean fewer of the forty-odd NumPy calls each
+block costs). Truth blocks get one comparison with 0 (the true labels are a few per row, and only
+those are looked at again); whether each survivor is a true label is read while the truth block
+is in cache. Everything sparse is done once per run of blocks: the survivors of up to
+:data:`SURVIVORS_PER_SORT` are ordered by one sort of 64-bit keys ``(row, score descending, class
+index, is a true label)`` for float16 and float32 scores (float16 scores are widened to float32
+exactly; float64 scores use ``np.lexsort`` on the same keys), and the top ``k`` class indices,
+scores and hits are read back from the sorted keys. The rows are split into :data:`THREADS`
+contiguous runs, one per thread (NumPy releases the GIL inside its loops).
 
 Ties: equal scores go to the lower class index (the order of ``tf.math.top_k``); ``-0.0`` equals
 ``0.0``. Inputs are checked while they are scanned: non-finite scores and truth values other than
@@ -49,7 +50,7 @@ import numpy as np
 
 from course_lib.metrics import blocks, checks
 
-ROWS_PER_BLOCK = 64
+ROWS_PER_BLOCK = 128
 SURVIVORS_PER_SORT = 1 << 18  # survivors ordered by one sort (2 MB of 64-bit keys: its temporaries
 # are reused by the next run instead of each costing fresh pages)
 ROWS_PER_SORT = 1 << 16  # and at most this many rows, so that the keys fit 64 bits
