@@ -193,12 +193,18 @@ def ap_from_hits(hits, num_true, k=None, normalize="min_k"):
     num_true = np.asarray(num_true, np.int64)
     k = hits.shape[1] if k is None else check_k(k)
     _check_normalize(normalize)
-    hits = hits[:, :k]
-    correct_so_far = np.cumsum(hits, axis=1, dtype=np.float64)
-    precision = correct_so_far / np.arange(1, hits.shape[1] + 1)
-    summed = np.sum(precision * hits, axis=1)
+    found = np.zeros(len(hits))
+    summed = np.zeros(len(hits))
+    for rank, column in enumerate(_ranks(hits[:, :k]), start=1):  # short loop over long arrays
+        found += column
+        np.add(summed, found / rank, out=summed, where=column)  # the precision at each hit
     denominator = np.minimum(num_true, k) if normalize == "min_k" else num_true
     return np.divide(summed, denominator, out=np.zeros_like(summed), where=denominator > 0)
+
+
+def _ranks(hits):
+    """The columns of ``hits`` ``(N, m)`` as contiguous rows ``(m, N)``: rank by rank."""
+    return np.ascontiguousarray(hits.T)
 
 
 def average_precision_per_video(y_true, y_score, k=10, normalize="min_k"):
@@ -381,9 +387,7 @@ def precision_at_num_true(hits, num_true):
     """
     hits = np.asarray(hits, bool)
     num_true = np.asarray(num_true, np.int64)
-    if hits.shape[1] == 0:
-        return np.zeros(len(num_true))
-    correct_so_far = np.cumsum(hits, axis=1, dtype=np.int64)
-    depth = np.clip(num_true, 1, hits.shape[1]) - 1
-    found = np.take_along_axis(correct_so_far, depth[:, None], axis=1)[:, 0]
+    found = np.zeros(len(num_true), np.int64)
+    for rank, column in enumerate(_ranks(hits), start=1):
+        np.add(found, column, out=found, where=num_true >= rank)
     return np.divide(found, num_true, out=np.zeros(len(num_true)), where=num_true > 0)
