@@ -207,16 +207,36 @@ def truth_positions(block, workspace):
     """Flat positions (C order, ascending) of the non-zero entries of a truth block, or ``None``
     if one of them is not 1.
 
-    One comparison with 0 finds them (``-0.0`` is zero), a few per row; only those are looked at
-    again.
+    One comparison with 0 finds them, a few per row; only those are looked at again (``-0.0`` is
+    zero, NaN is not 1). A C-contiguous block is compared 8 bytes at a time (its bytes read as
+    64-bit words: two float32 labels, eight booleans), and the mask of non-zero words is searched
+    8 words at a time (:func:`_sparse_nonzero`).
     """
-    if block.dtype == np.bool_:
-        return np.flatnonzero(block)
-    nonzero = np.not_equal(block, 0, out=buffer(workspace, "nonzero", block.shape, np.bool_))
-    positions = nonzero.reshape(-1).nonzero()[0]
-    if not (_take_flat(block, positions) == 1).all():  # NaN is not 1 either
+    flat = block.reshape(-1) if block.flags.c_contiguous else None
+    if flat is not None and flat.nbytes % 64 == 0 and flat.ctypes.data % 8 == 0:
+        words = flat.view(np.uint64)
+        found = _sparse_nonzero(np.not_equal(words, 0, out=buffer(workspace, "nonzero", words.shape, np.bool_)))
+        per = 8 // flat.itemsize
+        candidates = (found[:, None] * per + np.arange(per)).reshape(-1) if per > 1 else found
+        values = flat.take(candidates)
+        nonzero = values != 0
+        positions, values = candidates[nonzero], values[nonzero]
+    else:
+        nonzero = np.not_equal(block, 0, out=buffer(workspace, "nonzero", block.shape, np.bool_))
+        positions = nonzero.reshape(-1).nonzero()[0]
+        values = _take_flat(block, positions)
+    if block.dtype != np.bool_ and not (values == 1).all():  # NaN is not 1 either
         return None
     return positions
+
+
+def _sparse_nonzero(mask):
+    """``np.flatnonzero`` of a mostly False boolean mask whose length is a multiple of 8 (and
+    whose data is 8-byte aligned): the mask's bytes read as 64-bit words, then the few non-zero
+    words opened."""
+    words = np.flatnonzero(mask.view(np.uint64) != 0)
+    candidates = (words[:, None] * 8 + np.arange(8)).reshape(-1)
+    return candidates[mask.take(candidates)]
 
 
 def _take_flat(block, positions):
