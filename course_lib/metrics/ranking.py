@@ -70,10 +70,12 @@ def _check_batch(y_true, y_score):
     return truth, scores
 
 
-def _ranked_hits(y_true, y_score, k):
-    """Checked inputs -> ``(ranked hits (N, min(k, C)), top scores, true labels per video)``;
-    ``k=None``: as deep as PERR needs (see :func:`~course_lib.metrics.selection.select_with_hits`)."""
-    _, top_scores, hits, num_true = selection.select_with_hits(*_check_batch(y_true, y_score), k)
+def _ranked_hits(y_true, y_score, k, scores=False):
+    """Checked inputs -> ``(ranked hits (N, min(k, C)), top scores or None, true labels per video)``;
+    ``k=None``: as deep as PERR needs (see :func:`~course_lib.metrics.selection.select_with_hits`).
+    The top scores only if ``scores`` (GAP needs them, the other metrics only the hits)."""
+    truth, checked = _check_batch(y_true, y_score)
+    _, top_scores, hits, num_true = selection.select_with_hits(truth, checked, k, indices=False, values=scores)
     return hits, top_scores, num_true
 
 
@@ -323,7 +325,7 @@ def gap_at_k(y_true, y_score, k=20):
     0.5555555555555555
     """
     k = check_k(k)
-    hits, top_scores, num_true = _ranked_hits(y_true, y_score, k)
+    hits, top_scores, num_true = _ranked_hits(y_true, y_score, k, scores=True)
     return gap_from_pairs(top_scores, hits, int(num_true.sum()))
 
 

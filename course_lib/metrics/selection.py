@@ -109,7 +109,7 @@ def top_k_rows(scores, k, name="y_score"):
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def select_with_hits(truth, scores, k, names=("y_true", "y_score")):
+def select_with_hits(truth, scores, k, names=("y_true", "y_score"), indices=True, values=True):
     """:func:`top_k_rows` and :func:`true_counts` in one scan, and whether each pick is a true label.
 
     Args:
@@ -119,6 +119,8 @@ def select_with_hits(truth, scores, k, names=("y_true", "y_score")):
             of a block (at least 1), the depth PERR needs; shallower blocks are padded on the
             right with index -1, score -inf and no hit.
         names: the arguments named in the error messages.
+        indices, values: whether to return the class indices and the scores (``None`` in their
+            place otherwise; the metrics need only the hits, GAP the scores too).
 
     Returns:
         ``(indices, values, hits, num_true)``: int64 ``(N, m)``, ``(N, m)`` in the dtype of
@@ -127,10 +129,10 @@ def select_with_hits(truth, scores, k, names=("y_true", "y_score")):
     n, c = scores.shape
     if n == 0 or c == 0:
         m = 0 if c == 0 or k is None else min(k, c)
-        return (np.zeros((n, m), np.int64), np.zeros((n, m), scores.dtype), np.zeros((n, m), bool),
-                true_counts(truth, names[0]))
+        return (np.zeros((n, m), np.int64) if indices else None, np.zeros((n, m), scores.dtype) if values else None,
+                np.zeros((n, m), bool), true_counts(truth, names[0]))
     try:
-        parts = map_parts(lambda w, t, s: _select_part(t, s, k, w), (truth, scores))
+        parts = map_parts(lambda w, t, s: _select_part(t, s, k, w, (indices, values)), (truth, scores))
     except blocks.NotFinite:
         checks.raise_not_finite(scores, names[1])
     if any(p is None for p in parts):
@@ -139,12 +141,14 @@ def select_with_hits(truth, scores, k, names=("y_true", "y_score")):
 
 
 def _join(parts, pads):
-    """Concatenate per-part tuples of arrays, padding 2-D ones on the right to the widest."""
+    """Concatenate per-part tuples of arrays (or ``None``), padding 2-D ones on the right to the
+    widest (``pads[i]``: the fill value of element ``i``, ``None`` for 1-D)."""
     if len(parts) == 1:
         return parts[0]
-    width = max(p[0].shape[1] for p in parts)
+    width = max(a.shape[1] for p in parts for a, pad in zip(p, pads) if a is not None and pad is not None)
     return tuple(
-        np.concatenate([p[i] if pads[i] is None else _pad(p[i], width, pads[i]) for p in parts])
+        None if parts[0][i] is None
+        else np.concatenate([p[i] if pads[i] is None else _pad(p[i], width, pads[i]) for p in parts])
         for i in range(len(pads))
     )
 
@@ -155,9 +159,10 @@ def _pad(array, width, value):
     return np.pad(array, ((0, 0), (0, width - array.shape[1])), constant_values=value)
 
 
-def _select_part(truth, scores, k, workspace):
+def _select_part(truth, scores, k, workspace, wanted=(True, True)):
     """One thread's rows, block by block: ``(indices, values, hits, num_true)`` (the last two
-    ``None`` without truth), or ``None`` if the truth holds a value other than 0 and 1.
+    ``None`` without truth, the first two ``None`` unless ``wanted``), or ``None`` if the truth
+    holds a value other than 0 and 1.
 
     A truth block is scanned just before its score block, so both are in cache when the survivors'
     hits are read. ``k=None``: each block as deep as its largest number of true labels.
@@ -183,7 +188,7 @@ def _select_part(truth, scores, k, workspace):
         pending.append(_Block(start, stop, depth, positions, values, exact, hits))
         size += len(positions)
         if size >= SURVIVORS_PER_SORT or stop - pending[0].start >= ROWS_PER_SORT or stop == n:
-            runs.append(_rank_run(pending, scores, c))
+            runs.append(_rank_run(pending, scores, c, wanted))
             pending, size = [], 0
     if truth is None:
         return (*_join([r[:2] for r in runs], (-1, -np.inf)), None, None)
@@ -191,9 +196,9 @@ def _select_part(truth, scores, k, workspace):
     return indices, values, hits, np.concatenate(counts).astype(np.int64, copy=False)
 
 
-def _rank_run(pending, scores, c):
+def _rank_run(pending, scores, c, wanted):
     """``(indices, values, hits)`` ``(rows, depth)`` of consecutive blocks from their survivors
-    (positions counted from the first row of ``pending``).
+    (positions counted from the first row of ``pending``); indices and values only if ``wanted``.
 
     Every row has at least its block's depth of survivors, and they are its top scores, so the
     first ``depth`` of the row's survivors in order are its top ``depth``. Rows of shallower
@@ -213,20 +218,22 @@ def _rank_run(pending, scores, c):
     hits = None if pending[0].hits is None else np.concatenate([b.hits for b in pending])
     values = np.concatenate([b.values for b in pending])
     exact = all(b.exact for b in pending)
-    indices, values, hits = _ranked(rows, positions, values, hits, picks, (num_rows, c), exact)
-    if values is None:
+    columns = wanted[0] or (wanted[1] and not exact)  # values not read from the keys are gathered
+    indices, values, hits = _ranked(rows, positions, values, hits, picks, (num_rows, c), exact, columns)
+    if wanted[1] and values is None:
         values = _take_rows(scores[first : first + num_rows], indices if valid is None else np.where(valid, indices, 0))
-    values = values.astype(scores.dtype, copy=False)
+    values = values.astype(scores.dtype, copy=False) if wanted[1] else None
     if valid is not None:
-        indices[~valid], values[~valid] = -1, -np.inf
-        if hits is not None:
-            hits[~valid] = False
-    return indices, values, hits
+        for array, pad in ((indices, -1), (values, -np.inf), (hits, False)):
+            if array is not None:
+                array[~valid] = pad
+    return (indices if wanted[0] else None), values, hits
 
 
-def _ranked(rows, columns, values, hits, picks, shape, exact):
+def _ranked(rows, columns, values, hits, picks, shape, exact, want_columns=True):
     """Survivors ordered by row, then decreasing value, then increasing column; then ``picks``
-    (positions in that order) read as ``(columns, values, hits)``.
+    (positions in that order) read as ``(columns, values, hits)`` (columns ``None`` unless
+    ``want_columns``).
 
     float16/float32 values: one sort of 64-bit keys ``(row, value key, column, hit)``, from which
     all three are read back. ``exact`` (every survivor finite and ``>= +0.0``, so never ``-0.0``):
@@ -254,6 +261,8 @@ def _ranked(rows, columns, values, hits, picks, shape, exact):
     ranked_values = None
     if exact:
         ranked_values = np.subtract(np.uint32(0x7FFFFFFF), (top >> np.uint64(shift)).astype(np.uint32)).view(np.float32)
+    if not want_columns:
+        return None, ranked_values, ranked_hits
     top >>= np.uint64(shift - column_bits)
     top &= np.uint64((1 << column_bits) - 1)
     return top.view(np.int64), ranked_values, ranked_hits
