@@ -2,11 +2,11 @@
 be in their row's top ``k``, and where a block of truth holds its true labels.
 
 A block is :data:`course_lib.metrics.selection.ROWS_PER_BLOCK` rows (128 x 3,862 float32 scores =
-2 MB); it is read from memory once and then scanned while in cache. Each function returns the *survivors* of a block: the flat
-positions (in the block, C order) of every score that reaches its row's lower bound on the ``k``-th
-largest score, and their values. A row keeps at least ``k`` survivors, and they are exactly its top
-``len(survivors)`` scores (every other score is below the bound), so ordering the survivors alone
-gives the row's exact top ``k``. See :mod:`course_lib.metrics.selection` for the bound.
+2 MB); it is read from memory once and then scanned while in cache. :func:`survivors` returns the
+*survivors* of a block: the flat positions (in the block, C order) of every score that reaches its
+row's lower bound on the ``k``-th largest score, and their values. A row keeps at least ``k``
+survivors, and they are exactly its top ``len(survivors)`` scores (every other score is below the
+bound), so ordering the survivors alone gives the row's exact top ``k``. See :mod:`course_lib.metrics.selection` for the bound.
 
 Two paths, chosen block by block:
 
@@ -14,8 +14,8 @@ Two paths, chosen block by block:
   as unsigned integers, sort like the scores themselves, and every NaN, infinity and negative
   number (``-0.0`` included) has bits at least those of ``+inf``. So one ``max`` of the bits checks
   the whole block (and, streamed from memory first, brings it into cache); then the group maxima
-  (:data:`FOLD` strided slabs reduced into one), the bound (the ``k``-th largest of those folded
-  again :data:`COARSE` times), the groups that reach it (an eighth of the block), and a gather of
+  (:data:`FOLD` strided slabs reduced into one), the bound (the ``k``-th largest of those reduced
+  again, :data:`COARSE` slabs into one), the groups that reach it (an eighth of the block), and a gather of
   the :data:`FOLD` scores of each such group: about 22 groups per row at k = 20 instead of
   comparing all 3,862 scores.
 * **Any other block** (a negative score, a non-finite one, an integer matrix made float64): the
@@ -64,9 +64,9 @@ def _bits(block):
     """``(unsigned view, bits of +inf)`` of a C-contiguous float block, else ``None``."""
     kind = _KINDS.get(block.dtype, False)
     if kind is False:
-        usable = block.dtype.kind == "f" and block.dtype.itemsize in UNSIGNED
-        unsigned = UNSIGNED.get(block.dtype.itemsize)
-        kind = _KINDS[block.dtype] = (unsigned, int(np.array(np.inf, block.dtype).view(unsigned))) if usable else None
+        unsigned = UNSIGNED.get(block.dtype.itemsize) if block.dtype.kind == "f" else None
+        kind = None if unsigned is None else (unsigned, int(np.array(np.inf, block.dtype).view(unsigned)))
+        _KINDS[block.dtype] = kind
     if kind is None or not block.flags.c_contiguous:
         return None
     return block.view(kind[0]), kind[1]
