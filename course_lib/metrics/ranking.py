@@ -292,7 +292,7 @@ def _rank_correct(scores, hits):
     keys <<= 1
     keys |= hits
     keys.sort()
-    ranks = np.flatnonzero(keys & 1)
+    ranks = np.flatnonzero((keys & 1).astype(bool))  # the bool path of nonzero is the fast one
     return ranks, keys.take(ranks) >> 1
 
 
