@@ -12,31 +12,31 @@ shared representation for every tower (shared-bottom). The hidden layers are one
 kernel and one ``einsum``; the heads have different widths, so they are ``K`` ``Dense`` layers.
 Tower ``k``'s hidden slice starts from seed ``seed + k``, its head from ``seed + K + k``.
 
-Two options make towers on a mixture of experts train as fast as the FCN (bench/towers.py):
+Two options keep towers on a mixture of experts from learning far slower than the FCN's layers
+(bench/towers.py):
 
 - ``normalize=True``: layer normalisation (per tower, with its own scale and offset) of the tower
   input and of the hidden pre-activation, ``h_k = act(LN(LN(x_k) V_k))``. A mixture's output is
-  a softmax average of ReLU experts, about 0.1-0.2 in scale; the FCN's trunk is batch-normalised
-  to about 1. Adam moves every weight by about the learning rate per step, so a logit moves in
-  proportion to the activations beneath it: unnormalised towers learn several times slower.
+  a softmax average of ReLU experts, far smaller than the FCN's batch-normalised units. Adam moves
+  every weight by about the learning rate per step, so a logit moves in proportion to the
+  activations beneath it: unnormalised towers learn several times slower.
 - ``head_bias="prior"``: each head's bias starts at its labels' log-prior odds
   (:meth:`course_lib.data.vocabulary.Vocabulary.log_prior_odds`), so every probability starts at
-  the label's base rate (about 1 in 1,300 on average) instead of 0.5. From 0.5, the first epochs
-  go into pushing 3,862 outputs down, which a small tower does by inflating its activations
-  and killing units.
+  the label's base rate instead of 0.5. From 0.5, the first epochs go into pushing 3,862 outputs
+  down, which a small tower does by inflating its activations and killing units.
+
+Neither option alone is enough (README, "Learned sharing with 25 vertical towers").
 """
 
 import keras
 import numpy as np  # noqa: F401 (the examples use it)
 from keras import ops
 
-from course_lib.data import load_vocabulary
 from course_lib.layers.experts import _seed, stacked_initializer
-from course_lib.layers.heads import _groups
+from course_lib.layers.heads import _groups, head_bias_initializer
 
 __all__ = ["Towers"]
 
-HEAD_BIASES = ("zeros", "prior")
 EPSILON = 1e-3  # of the layer normalisations, as keras.layers.LayerNormalization's default
 
 
@@ -61,7 +61,8 @@ class Towers(keras.layers.Layer):
         normalize: layer-normalise each tower's input and hidden pre-activation (the hidden layer
             then has no bias: the normalisation's offset is one). Default ``False``.
         head_bias: ``"zeros"`` (default) or ``"prior"``: every head's bias starts at its labels'
-            log-prior odds from the vocabulary (the group ids must be YouTube-8M label ids).
+            log-prior odds (:func:`~course_lib.layers.heads.head_bias_initializer`; the group ids
+            must be YouTube-8M label ids).
         seed: default ``None``.
 
     Input shape:
@@ -82,8 +83,6 @@ class Towers(keras.layers.Layer):
         super().__init__(**kwargs)
         if int(hidden_units) != hidden_units or hidden_units < 0:
             raise ValueError(f"hidden_units must be a non-negative integer. Received: hidden_units={hidden_units!r}")
-        if head_bias not in HEAD_BIASES:
-            raise ValueError(f"head_bias must be one of {', '.join(HEAD_BIASES)}. Received: head_bias={head_bias!r}")
         self.groups, self.hidden_units, self.seed = _groups(groups), int(hidden_units), _seed(seed)
         self.activation = keras.activations.get(activation)
         self.normalize, self.head_bias = bool(normalize), head_bias
@@ -91,17 +90,9 @@ class Towers(keras.layers.Layer):
         self.heads = [
             keras.layers.Dense(len(ids), activation="sigmoid", dtype="float32", name=name,
                                kernel_initializer=keras.initializers.GlorotUniform(None if seed is None else seed + K + i),
-                               bias_initializer=self._bias_initializer(ids))
+                               bias_initializer=head_bias_initializer(head_bias, ids))
             for i, (name, ids) in enumerate(self.groups.items())
         ]
-
-    def _bias_initializer(self, ids):
-        if self.head_bias == "zeros":
-            return "zeros"
-        vocabulary = load_vocabulary()
-        if max(ids) >= vocabulary.num_classes:
-            raise ValueError(f"head_bias='prior' needs label ids below {vocabulary.num_classes}. Received: id {max(ids)}")
-        return keras.initializers.Constant(vocabulary.log_prior_odds(ids).tolist())
 
     def build(self, input_shape):
         K, u = len(self.groups), input_shape[-1]
