@@ -12,20 +12,20 @@ shared representation for every tower (shared-bottom). The hidden layers are one
 kernel and one ``einsum``; the heads have different widths, so they are ``K`` ``Dense`` layers.
 Tower ``k``'s hidden slice starts from seed ``seed + k``, its head from ``seed + K + k``.
 
-Two options keep towers on a mixture of experts from learning far slower than the FCN's layers
-(bench/towers.py):
+Two options for towers on a mixture of experts (measured in ``bench/towers.py``, README "Learned
+sharing with 25 vertical towers"):
 
-- ``normalize=True``: layer normalisation (per tower, with its own scale and offset) of the tower
-  input and of the hidden pre-activation, ``h_k = act(LN(LN(x_k) V_k))``. A mixture's output is
-  a softmax average of ReLU experts, far smaller than the FCN's batch-normalised units. Adam moves
-  every weight by about the learning rate per step, so a logit moves in proportion to the
-  activations beneath it: unnormalised towers learn several times slower.
 - ``head_bias="prior"``: each head's bias starts at its labels' log-prior odds
   (:meth:`course_lib.data.vocabulary.Vocabulary.log_prior_odds`), so every probability starts at
   the label's base rate instead of 0.5. From 0.5, the first epochs go into pushing 3,862 outputs
-  down, which a small tower does by inflating its activations and killing units.
-
-Neither option alone is enough (README, "Learned sharing with 25 vertical towers").
+  down, which a small tower on a mixture does by inflating its activations and killing units:
+  that kept MMoE and PLE below half the FCN's MAP@10.
+- ``normalize=True``: layer normalisation (per tower, with its own scale and offset) of the tower
+  input and of the hidden pre-activation, ``h_k = act(LN(LN(x_k) V_k))``. A mixture's output is
+  a softmax average of ReLU experts, far smaller than the FCN's batch-normalised units, and Adam
+  moves a logit in proportion to the activations beneath it. With prior biases it adds a little
+  (MMoE, every seed); alone it does not help, since normalised activations cannot grow to push
+  the outputs down from 0.5.
 """
 
 import keras
