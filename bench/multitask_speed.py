@@ -14,7 +14,7 @@ Two measurements on random inputs of the real feature sizes (no data needed), ba
 Times are the median of ``--steps`` timed ``train_on_batch`` calls after ``--warmup`` calls, over
 ``--repeats`` interleaved rounds (min of the medians printed), so a busy machine shows in the spread.
 
-    python bench/multitask_speed.py [--steps 20] [--repeats 3] [--no-xla]
+    PYTHONPATH=. python bench/multitask_speed.py [--steps 20] [--repeats 3] [--no-xla]
 """
 
 import argparse
@@ -24,6 +24,10 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
+
+from course_lib import console  # noqa: E402
+
+console.quiet_tensorflow()  # before keras: TensorFlow's start-up lines (WARNING: All log messages..., I0000) filtered
 
 MODELS = {  # label: (registered name, arguments), about 3.1M parameters each (printed)
     "fcn": ("fcn", {"hidden_units": 512}),
@@ -79,7 +83,13 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--no-xla", action="store_true", help="skip the jit_compile=True runs")
     args = parser.parse_args(argv)
+    import logging
+
     import keras
+
+    # Fourteen models each trace their own train step once; TensorFlow counts the traces per code
+    # object (one_step_on_data) across models and warns of "retracing", a false alarm here.
+    logging.getLogger("tensorflow").addFilter(lambda record: "tf.function retracing" not in record.getMessage())
     import numpy as np
 
     from course_lib.data import load_vocabulary, spec
