@@ -28,7 +28,7 @@ import keras
 import numpy as np  # noqa: F401 (the examples use it)
 from keras import ops
 
-__all__ = ["Experts", "Gates", "MixtureOfExperts", "gate_softmax", "stacked_initializer"]
+__all__ = ["Experts", "Gates", "MixtureOfExperts", "gate_softmax", "stacked_initializer", "stacked_matmul"]
 
 
 def stacked_initializer(initializer, count, seed):
@@ -52,6 +52,19 @@ def stacked_initializer(initializer, count, seed):
         return ops.stack(slices, axis=0)
 
     return initialize
+
+
+def stacked_matmul(inputs, kernel):
+    """``(batch, d) x (m, d, u) -> (batch, m, u)``: every slice of a stacked kernel on the same inputs.
+
+    ``y[b, i] = inputs[b] @ kernel[i]``, computed as one ``(batch, d) x (d, m u)`` matmul (the
+    slices side by side: one ``Dense`` of width ``m u``), then a reshape. TensorFlow's
+    ``einsum("bd,idu->biu")``, and the batched einsums of inputs repeated once per slice, were
+    several times slower on CPU, mostly in their gradients (``bench/multitask_speed.py``).
+    """
+    m, d, u = kernel.shape
+    wide = ops.reshape(ops.transpose(kernel, (1, 0, 2)), (d, m * u))
+    return ops.reshape(ops.matmul(inputs, wide), (-1, m, u))
 
 
 def _seed(seed):
@@ -133,11 +146,8 @@ class Experts(keras.layers.Layer):
         self.bias = self.add_weight(name="bias", shape=(self.num_experts, self.units), initializer="zeros")
 
     def call(self, inputs):
-        # One (batch, d) x (d, n u) matmul; TensorFlow's einsum("bd,idu->biu") was several times slower
-        # on CPU. bench/multitask_speed.py times it against a loop of n Dense layers.
-        n, d, u = self.kernel.shape
-        wide = ops.reshape(ops.transpose(self.kernel, (1, 0, 2)), (d, n * u))
-        return self.activation(ops.reshape(ops.matmul(inputs, wide), (-1, n, u)) + self.bias)
+        # bench/multitask_speed.py times it against a loop of n Dense layers.
+        return self.activation(stacked_matmul(inputs, self.kernel) + self.bias)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_experts, self.units)
@@ -195,7 +205,7 @@ class Gates(keras.layers.Layer):
                                       initializer=init)
 
     def call(self, inputs, training=False):
-        logits = ops.einsum("bd,kdn->bkn", inputs, self.kernel)
+        logits = stacked_matmul(inputs, self.kernel)
         return gate_softmax(logits, self.expert_dropout, training, self.seed_generator)
 
     def compute_output_shape(self, input_shape):

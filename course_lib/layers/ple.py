@@ -16,15 +16,17 @@ the next level's shared experts, while ``y^k`` feeds the next level's experts of
 last level has task gates only. Without the shared gate a stacked CGC is not PLE: the shared
 experts of the upper levels would never see what the task experts learned.
 
-All experts of a level are computed as batched ``einsum`` s over stacked kernels; every expert
-and gate slice is initialised with its own seed (see :func:`course_lib.layers.experts.stacked_initializer`).
+All experts of a level are computed over stacked kernels: on the first level, whose tasks all read
+``x``, each stacked kernel is one matmul (:func:`course_lib.layers.experts.stacked_matmul`); above
+it, one batched ``einsum`` per kernel. Every expert and gate slice is initialised with its own
+seed (see :func:`course_lib.layers.experts.stacked_initializer`).
 """
 
 import keras
 import numpy as np  # noqa: F401 (the examples use it)
 from keras import ops
 
-from course_lib.layers.experts import _positive, _rate, _seed, gate_softmax, stacked_initializer
+from course_lib.layers.experts import _positive, _rate, _seed, gate_softmax, stacked_initializer, stacked_matmul
 
 __all__ = ["ExtractionLevel", "ProgressiveLayeredExtraction"]
 
@@ -99,25 +101,25 @@ class ExtractionLevel(keras.layers.Layer):
 
     def _forward(self, inputs, training):
         K, T, S, u = self.num_tasks, self.task_experts, self.shared_experts, self.units
-        task_kernel = ops.reshape(self.task_kernel, (K, T, -1, u))
-        if len(inputs.shape) == 2:
-            task_in = ops.repeat(ops.expand_dims(inputs, 1), K, axis=1)
+        if len(inputs.shape) == 2:  # every task reads x: each stacked kernel is one matmul, no copy of x per task
             shared_in = inputs
+            task_out = ops.reshape(stacked_matmul(inputs, self.task_kernel), (-1, K, T, u))
+            logits = stacked_matmul(inputs, self.gate_kernel)
         else:
             task_in, shared_in = inputs[:, :K], inputs[:, K]
-        task_out = self.activation(ops.einsum("bkd,ktdu->bktu", task_in, task_kernel) + self.task_bias)
-        shared_out = self.activation(ops.einsum("bd,sdu->bsu", shared_in, self.shared_kernel) + self.shared_bias)
-        gates = gate_softmax(ops.einsum("bkd,kde->bke", task_in, self.gate_kernel), self.expert_dropout, training,
-                             self.seed_generator)
-        shared_for_tasks = ops.repeat(ops.expand_dims(shared_out, 1), K, axis=1)
-        candidates = ops.concatenate([task_out, shared_for_tasks], axis=2)  # (batch, K, T + S, u)
-        outputs = ops.einsum("bke,bkeu->bku", gates, candidates)
+            task_out = ops.einsum("bkd,ktdu->bktu", task_in, ops.reshape(self.task_kernel, (K, T, -1, u)))
+            logits = ops.einsum("bkd,kde->bke", task_in, self.gate_kernel)
+        task_out = self.activation(task_out + self.task_bias)
+        shared_out = self.activation(stacked_matmul(shared_in, self.shared_kernel) + self.shared_bias)
+        gates = gate_softmax(logits, self.expert_dropout, training, self.seed_generator)  # (batch, K, T + S)
+        # y^k = sum_t g^k_t E_k,t + sum_s g^k_T+s E_s: the shared experts are not copied once per task
+        outputs = ops.sum(ops.expand_dims(gates[..., :T], -1) * task_out, axis=2) + ops.matmul(gates[..., T:], shared_out)
         if not self.shared_gate:
             return outputs, gates, None
         every = ops.concatenate([ops.reshape(task_out, (-1, K * T, u)), shared_out], axis=1)
-        shared_gates = gate_softmax(ops.einsum("bd,de->be", shared_in, self.shared_gate_kernel[0]),
-                                    self.expert_dropout, training, self.seed_generator)
-        shared = ops.einsum("be,beu->bu", shared_gates, every)
+        shared_gates = gate_softmax(ops.matmul(shared_in, self.shared_gate_kernel[0]), self.expert_dropout, training,
+                                    self.seed_generator)
+        shared = ops.sum(ops.expand_dims(shared_gates, -1) * every, axis=1)
         return ops.concatenate([outputs, ops.expand_dims(shared, 1)], axis=1), gates, shared_gates
 
     def call(self, inputs, training=False):

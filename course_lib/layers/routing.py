@@ -137,10 +137,13 @@ class SubNetworkRouting(keras.layers.Layer):
         if training and self.l0_weight > 0:
             self.add_loss(self.l0_weight * self.l0())
         if self.mode == "aver":
-            return ops.einsum("ij,bju->biu", z, u)
-        n_out, n_in = self.num_outputs, self.experts.num_experts
-        w = ops.reshape(self.transforms, (n_out, n_in, self.experts.units, self.output_units))
-        return ops.einsum("ij,bju,ijuv->biv", z, u, w)
+            return ops.matmul(z, u)  # (I, J) x (batch, J, units)
+        # v = [u_1 .. u_J] (z W): one (batch, J u) x (J u, I u') matmul; TensorFlow's three-operand einsum
+        # "ij,bju,ijuv->biv" was most of the SNR model's step on CPU, in its gradient.
+        (n_out, n_in), units, v = self.log_alpha.shape, self.experts.units, self.output_units
+        w = ops.reshape(self.transforms, (n_out, n_in, units, v)) * ops.reshape(z, (n_out, n_in, 1, 1))
+        wide = ops.reshape(ops.transpose(w, (1, 2, 0, 3)), (n_in * units, n_out * v))
+        return ops.reshape(ops.matmul(ops.reshape(u, (-1, n_in * units)), wide), (-1, n_out, v))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_outputs, self.output_units)
