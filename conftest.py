@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+# nbval's run of each notebook also tries its exercises' stubs and known cheats (CONTRIBUTING.md, Exercises).
+pytest_plugins = ["tests.notebooks.nbval_exercises"]
 os.environ["COURSE_SIZE"] = "small"
 os.environ["YT8M_DATA"] = str(ROOT / "data" / "sample")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -78,7 +78,7 @@ from tqdm import tqdm
 from course_lib.data import spec
 from course_lib.data.options import SAMPLE_ARGS
 from course_lib.data.names import ID_ALPHABET, shard_code
-from course_lib.data.vocabulary import load_vocabulary
+from course_lib.data.vocabulary import TRAIN_VIDEOS, load_vocabulary
 
 # Labels per video in the 20 real validation shards (n = 1 .. 15).
 LABEL_COUNT_HISTOGRAM = np.array([1540, 1290, 1024, 927, 539, 259, 156, 84, 31, 18, 13, 2, 3, 1, 2])
@@ -86,7 +86,6 @@ LABEL_COUNT_HISTOGRAM = np.array([1540, 1290, 1024, 927, 539, 259, 156, 84, 31, 
 # food videos carry four food labels each, arts videos two (label_statistics in bench/sample_vs_real.py).
 VERTICAL_VIDEOS = np.array([1423, 2325, 781, 459, 264, 429, 736, 242, 55, 311, 127, 155, 187, 217, 88, 33, 51, 76,
                             133, 21, 52, 12, 40, 8, 19]) / 5889
-TRAIN_VIDEOS = 3_888_919  # videos in the 2018 train partition: P(label l) = TrainVideoCount_l / TRAIN_VIDEOS
 FEATURE_LOW, FEATURE_HIGH = spec.FEATURE_RANGE
 SQUASH_FROM, SQUASH_TO = 1.5, 1.99  # tails beyond 1.5 are compressed smoothly below 1.99: no pile-up at +-2
 SAME_VERTICAL = 0.85

@@ -21,6 +21,7 @@ import numpy as np
 
 SHIPPED_PATH = Path(__file__).with_name("vocabulary.csv")
 REQUIRED_COLUMNS = ("Index", "TrainVideoCount", "Name", "Vertical1")
+TRAIN_VIDEOS = 3_888_919  # videos in the 2018 train partition: P(label l) = TrainVideoCount_l / TRAIN_VIDEOS
 
 
 def slugify(text):
@@ -59,6 +60,18 @@ class Vocabulary:
 
     def vertical(self, label):
         return self.vertical_names[self.vertical_ids[label]]
+
+    def log_prior_odds(self, label_ids=None):
+        """``log(p / (1 - p))`` of each label's frequency ``p`` in the 2018 train partition.
+
+        ``p = TrainVideoCount / TRAIN_VIDEOS`` (a label never counted counts once): the bias at
+        which a sigmoid head starts at its label's base rate (the log-priors of notebooks 03b
+        and 04, taken from the vocabulary instead of a training sample). float64, of shape
+        ``(num_classes,)``, or ``(len(label_ids),)`` for those ids.
+        """
+        p = np.maximum(self.train_counts, 1) / TRAIN_VIDEOS
+        odds = np.log(p / (1 - p))
+        return odds if label_ids is None else odds[np.asarray(label_ids, dtype=np.int64)]
 
     def vertical_groups(self, slug=True):
         """``{vertical: sorted label ids}`` in :attr:`vertical_names` order.

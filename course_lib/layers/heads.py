@@ -16,9 +16,30 @@ import keras
 import numpy as np
 from keras import ops
 
+from course_lib.data import load_vocabulary
 from course_lib.heads import head_order
 
-__all__ = ["LabelOrder", "VerticalHeads"]
+__all__ = ["LabelOrder", "VerticalHeads", "head_bias_initializer"]
+
+HEAD_BIASES = ("zeros", "prior")
+
+
+def head_bias_initializer(head_bias, ids):
+    """The bias initializer of a sigmoid head over label ``ids``: ``"zeros"`` or ``"prior"``.
+
+    ``"prior"`` starts every unit at its label's log-prior odds in the YouTube-8M train partition
+    (:meth:`course_lib.data.vocabulary.Vocabulary.log_prior_odds`), so the head starts at the
+    labels' base rates instead of 0.5, as notebooks 03b and 04 start their heads by hand.
+    """
+    if head_bias not in HEAD_BIASES:
+        raise ValueError(f"head_bias must be one of {', '.join(HEAD_BIASES)}. Received: head_bias={head_bias!r}")
+    if head_bias == "zeros":
+        return "zeros"
+    vocabulary = load_vocabulary()
+    if max(ids) >= vocabulary.num_classes or min(ids) < 0:
+        raise ValueError(f"head_bias='prior' needs label ids in [0, {vocabulary.num_classes}). "
+                         f"Received: ids from {min(ids)} to {max(ids)}")
+    return keras.initializers.Constant(vocabulary.log_prior_odds(ids).tolist())
 
 
 def _groups(groups):
@@ -53,6 +74,8 @@ class VerticalHeads(keras.layers.Layer):
         activation: of every head. Default ``"sigmoid"``.
         seed: seed of the first head's initializer; head ``i`` gets ``seed + i``. Default
             ``None`` (unseeded, different on every build).
+        head_bias: ``"zeros"`` (default) or ``"prior"``: the heads' biases start at their labels'
+            log-prior odds (see :func:`head_bias_initializer`; the ids must be YouTube-8M label ids).
         **kwargs: base layer arguments (``name``, ``dtype``; default dtype ``"float32"``).
 
     Input shape:
@@ -72,7 +95,7 @@ class VerticalHeads(keras.layers.Layer):
     'float32'
     """
 
-    def __init__(self, groups, activation="sigmoid", seed=None, **kwargs):
+    def __init__(self, groups, activation="sigmoid", seed=None, head_bias="zeros", **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         if seed is not None and (int(seed) != seed or seed < 0):
@@ -80,11 +103,13 @@ class VerticalHeads(keras.layers.Layer):
         self.groups = _groups(groups)
         self.activation = keras.activations.get(activation)
         self.seed = None if seed is None else int(seed)
+        self.head_bias = head_bias
         self.heads = [
             keras.layers.Dense(
                 len(ids),
                 activation=self.activation,
                 kernel_initializer=keras.initializers.GlorotUniform(None if seed is None else self.seed + i),
+                bias_initializer=head_bias_initializer(head_bias, ids),
                 dtype=self.dtype_policy,
                 name=name,
             )
@@ -110,6 +135,7 @@ class VerticalHeads(keras.layers.Layer):
                 "groups": [[name, ids] for name, ids in self.groups.items()],  # pairs: JSON keeps the order
                 "activation": keras.activations.serialize(self.activation),
                 "seed": self.seed,
+                "head_bias": self.head_bias,
             }
         )
         return config

@@ -70,10 +70,12 @@ def _check_batch(y_true, y_score):
     return truth, scores
 
 
-def _ranked_hits(y_true, y_score, k):
-    """Checked inputs -> ``(ranked hits (N, min(k, C)), top scores, true labels per video)``;
-    ``k=None``: as deep as PERR needs (see :func:`~course_lib.metrics.selection.select_with_hits`)."""
-    _, top_scores, hits, num_true = selection.select_with_hits(*_check_batch(y_true, y_score), k)
+def _ranked_hits(y_true, y_score, k, scores=False):
+    """Checked inputs -> ``(ranked hits (N, min(k, C)), top scores or None, true labels per video)``;
+    ``k=None``: as deep as PERR needs (see :func:`~course_lib.metrics.selection.select_with_hits`).
+    The top scores only if ``scores`` (GAP needs them, the other metrics only the hits)."""
+    truth, checked = _check_batch(y_true, y_score)
+    _, top_scores, hits, num_true = selection.select_with_hits(truth, checked, k, indices=False, values=scores)
     return hits, top_scores, num_true
 
 
@@ -193,12 +195,18 @@ def ap_from_hits(hits, num_true, k=None, normalize="min_k"):
     num_true = np.asarray(num_true, np.int64)
     k = hits.shape[1] if k is None else check_k(k)
     _check_normalize(normalize)
-    hits = hits[:, :k]
-    correct_so_far = np.cumsum(hits, axis=1, dtype=np.float64)
-    precision = correct_so_far / np.arange(1, hits.shape[1] + 1)
-    summed = np.sum(precision * hits, axis=1)
+    found = np.zeros(len(hits))
+    summed = np.zeros(len(hits))
+    for rank, column in enumerate(_ranks(hits[:, :k]), start=1):  # short loop over long arrays
+        found += column
+        np.add(summed, found / rank, out=summed, where=column)  # the precision at each hit
     denominator = np.minimum(num_true, k) if normalize == "min_k" else num_true
     return np.divide(summed, denominator, out=np.zeros_like(summed), where=denominator > 0)
+
+
+def _ranks(hits):
+    """The columns of ``hits`` ``(N, m)`` as contiguous rows ``(m, N)``: rank by rank."""
+    return np.ascontiguousarray(hits.T)
 
 
 def average_precision_per_video(y_true, y_score, k=10, normalize="min_k"):
@@ -245,33 +253,47 @@ def gap_from_pairs(scores, hits, num_true_total):
     ``GAP = (1/P) * sum_i correct(i) * precision(i)`` over the pairs ranked by decreasing score,
     where ``P = num_true_total`` (every true label, found or not) and pairs with equal scores share
     the precision at the end of their tie group. Returns 0.0 when ``P == 0``. Sums in float64.
+
+    Only the correct pairs are looked at once the pairs are ranked: with the correct pairs last
+    within each tie group (:func:`_rank_correct`), the group of the ``j``-th correct pair ends at the
+    last correct pair ``j'`` of equal score, at rank ``r(j')``, and holds ``j'`` correct pairs up to
+    there, so ``precision(j) = j' / r(j')``.
     """
     scores = np.asarray(scores).ravel()
     hits = np.asarray(hits, bool).ravel()
     if num_true_total <= 0 or scores.size == 0:
         return 0.0
-    ranked, ranked_hits = _rank_pairs(scores, hits)
-    correct_so_far = np.cumsum(ranked_hits, dtype=np.int64)
-    group_ends = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True))
-    correct_at_ends = correct_so_far[group_ends]
-    correct_in_group = np.diff(correct_at_ends, prepend=0)
-    precision = correct_at_ends / (group_ends + 1.0)
-    return float(np.sum(correct_in_group * precision) / float(num_true_total))
+    ranks, values = _rank_correct(scores, hits)  # 0-based ranks of the correct pairs, increasing
+    if ranks.size == 0:
+        return 0.0
+    last = np.flatnonzero(np.append(values[1:] != values[:-1], True))  # last correct pair of each score
+    in_group = np.diff(last, prepend=-1)
+    return float(np.sum(in_group * ((last + 1.0) / (ranks[last] + 1.0))) / float(num_true_total))
 
 
-def _rank_pairs(scores, hits):
-    """Pooled pairs by decreasing score (the order within a tie group does not matter).
+def _rank_correct(scores, hits):
+    """Ranks (0-based, increasing) of the correct pairs among all pairs by decreasing score, the
+    correct ones last within each tie group; and a key of each one's score (equal iff the scores are).
 
-    float16/float32 scores: one sort of 64-bit keys (order-preserving score bits, then the hit
-    bit), several times faster than an argsort; other dtypes: ``np.argsort``.
+    float16/float32 scores: one sort of keys ``(score key, correct?)``: 32 bits when every score is
+    finite and ``>= +0.0`` (``0x7FFFFFFF`` minus the float32 bits), else 64 bits (order-preserving
+    bits, :func:`course_lib.metrics.selection.descending_keys`). Other dtypes: ``np.lexsort``.
     """
     if scores.dtype.kind != "f" or scores.dtype.itemsize > 4:
-        order = np.argsort(-scores)
-        return scores[order], hits[order]
-    keys = selection.descending_keys(scores.astype(np.float32, copy=False)).astype(np.uint64) << np.uint64(1)
+        order = np.lexsort((hits, -scores))
+        ranks = np.flatnonzero(hits[order])
+        return ranks, scores[order[ranks]]
+    wide = scores.astype(np.float32, copy=False)
+    bits = wide.view(np.uint32)
+    if bits.max() < 0x7F800000:  # finite and >= +0.0 (sign bit clear)
+        keys = np.subtract(np.uint32(0x7FFFFFFF), bits)
+    else:
+        keys = selection.descending_keys(wide).astype(np.uint64)
+    keys <<= 1
     keys |= hits
     keys.sort()
-    return keys >> np.uint64(1), (keys & np.uint64(1)).astype(bool)
+    ranks = np.flatnonzero((keys & 1).astype(bool))  # the bool path of nonzero is the fast one
+    return ranks, keys.take(ranks) >> 1
 
 
 def gap_at_k(y_true, y_score, k=20):
@@ -303,7 +325,7 @@ def gap_at_k(y_true, y_score, k=20):
     0.5555555555555555
     """
     k = check_k(k)
-    hits, top_scores, num_true = _ranked_hits(y_true, y_score, k)
+    hits, top_scores, num_true = _ranked_hits(y_true, y_score, k, scores=True)
     return gap_from_pairs(top_scores, hits, int(num_true.sum()))
 
 
@@ -367,9 +389,7 @@ def precision_at_num_true(hits, num_true):
     """
     hits = np.asarray(hits, bool)
     num_true = np.asarray(num_true, np.int64)
-    if hits.shape[1] == 0:
-        return np.zeros(len(num_true))
-    correct_so_far = np.cumsum(hits, axis=1, dtype=np.int64)
-    depth = np.clip(num_true, 1, hits.shape[1]) - 1
-    found = np.take_along_axis(correct_so_far, depth[:, None], axis=1)[:, 0]
+    found = np.zeros(len(num_true), np.int64)
+    for rank, column in enumerate(_ranks(hits), start=1):
+        np.add(found, column, out=found, where=num_true >= rank)
     return np.divide(found, num_true, out=np.zeros(len(num_true)), where=num_true > 0)

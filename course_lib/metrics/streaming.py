@@ -88,7 +88,7 @@ class TopKEvaluator:
                 f"Received: y_score.shape={scores.shape}"
             )
         truth = checks.check_truth_shape(y_true, scores.shape)
-        _, top_scores, hits, num_true = selection.select_with_hits(truth, scores, self.depth)
+        _, top_scores, hits, num_true = selection.select_with_hits(truth, scores, self.depth, indices=False)
         self._append(top_scores, hits, num_true)
 
     def update_top_k(self, y_true, top_indices, top_scores=None):

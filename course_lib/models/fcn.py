@@ -20,17 +20,20 @@ import keras
 from keras import layers
 
 from course_lib.data import spec
+from course_lib.layers.heads import head_bias_initializer
 from course_lib.models.registry import register_model
 
 
 @register_model("fcn")
-def fcn(num_classes=spec.NUM_CLASSES, hidden_units=1024, dropout=0.2, seed=0):
+def fcn(num_classes=spec.NUM_CLASSES, hidden_units=1024, dropout=0.2, head_bias="zeros", seed=0):
     """The baseline FCN: ``{mean_rgb, mean_audio}`` -> ``labels`` probabilities.
 
     Args:
         num_classes: output width, one sigmoid per label. Default 3,862.
         hidden_units: width of every block. Default 1,024 (the demo's).
         dropout: dropout rate of every block. Default 0.2 (the demo's).
+        head_bias: the output layer's bias: ``"zeros"`` (default, the demo's) or ``"prior"``, each
+            label's log-prior odds (:func:`course_lib.layers.heads.head_bias_initializer`).
         seed: seeds the initialisers and dropouts; each layer gets its own (``seed + i``).
 
     Input shape:
@@ -53,6 +56,7 @@ def fcn(num_classes=spec.NUM_CLASSES, hidden_units=1024, dropout=0.2, seed=0):
         num_classes,
         activation="sigmoid",
         kernel_initializer=keras.initializers.GlorotNormal(seed=next(seeds)),
+        bias_initializer=head_bias_initializer(head_bias, range(num_classes)),
         dtype="float32",
         name="labels",
     )(hidden)

@@ -25,7 +25,7 @@ from course_lib.models.registry import Task, register_model
 WEIGHTINGS = ("size", "uniform")
 
 
-def vertical_tasks(hidden_units=1024, dropout=0.2, weighting="size", seed=0):
+def vertical_tasks(hidden_units=1024, dropout=0.2, weighting="size", seed=0, **_):
     """``{vertical: Task(BCE, w_g, label ids)}`` and ``labels`` measured only (no loss of its own)."""
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}. Received: weighting={weighting!r}")
@@ -38,13 +38,15 @@ def vertical_tasks(hidden_units=1024, dropout=0.2, weighting="size", seed=0):
 
 
 @register_model("vertical_heads", tasks=vertical_tasks)
-def vertical_heads(hidden_units=1024, dropout=0.2, weighting="size", seed=0):
+def vertical_heads(hidden_units=1024, dropout=0.2, weighting="size", head_bias="zeros", seed=0):
     """The FCN's trunk, one head per vertical (a task each), and ``labels`` in label-id order.
 
     Args:
         hidden_units, dropout: of the trunk, as in :func:`course_lib.models.fcn.fcn`.
         weighting: the verticals' loss weights, ``"size"`` (``|g| / 3862``, default) or
             ``"uniform"`` (``1 / 25``); read by :func:`vertical_tasks`.
+        head_bias: ``"zeros"`` (default) or ``"prior"``: the heads start at the labels' log-prior
+            odds (see :class:`~course_lib.layers.VerticalHeads`).
         seed: the trunk's layers get ``seed`` to ``seed + 5``, head ``i`` gets ``seed + 6 + i``.
 
     Input shape:
@@ -64,6 +66,6 @@ def vertical_heads(hidden_units=1024, dropout=0.2, weighting="size", seed=0):
     vertical_tasks(weighting=weighting)  # validates
     groups = load_vocabulary().vertical_groups()
     inputs, hidden, seeds = trunk(hidden_units, dropout, seed)
-    per_vertical = layers.VerticalHeads(groups, seed=next(seeds), name="heads")(hidden)
+    per_vertical = layers.VerticalHeads(groups, seed=next(seeds), head_bias=head_bias, name="heads")(hidden)
     labels = layers.LabelOrder(groups, num_classes=spec.NUM_CLASSES, name="labels")(per_vertical)
     return keras.Model(inputs, {**per_vertical, "labels": labels}, name="vertical_heads")

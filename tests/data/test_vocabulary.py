@@ -56,3 +56,12 @@ def test_bad_vocabulary_files_name_the_file(tmp_path, text, message):
 def test_slugify():
     assert vocabulary.slugify("Arts & Entertainment") == "arts_entertainment"
     assert vocabulary.slugify("(Unknown)") == "unknown"
+
+
+def test_log_prior_odds_are_the_train_partition_frequencies():
+    shipped = vocabulary.load_vocabulary()
+    odds = shipped.log_prior_odds()
+    frequency = shipped.train_counts / 3_888_919
+    np.testing.assert_allclose(1 / (1 + np.exp(-odds)), frequency, rtol=1e-9)
+    np.testing.assert_array_equal(shipped.log_prior_odds([5, 0]), odds[[5, 0]])
+    assert odds.shape == (3862,) and odds.max() < 0  # every label is in fewer than half the videos

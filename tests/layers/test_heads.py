@@ -36,6 +36,18 @@ def test_vertical_heads_pass_the_layer_check():
     assert all(np.all((p > 0) & (p < 1)) for p in outputs.values())
 
 
+def test_prior_heads_pass_the_layer_check_and_start_at_the_log_prior_odds():
+    outputs = check_layer(lambda: VerticalHeads(GROUPS, seed=3, head_bias="prior"), hidden(), mixed_dtype="float32",
+                          sub_weights=lambda layer: [head.kernel for head in layer.heads])
+    layer = VerticalHeads(GROUPS, seed=3, head_bias="prior")
+    layer(hidden())
+    odds = load_vocabulary().log_prior_odds()
+    for head in layer.heads:
+        np.testing.assert_allclose(np.asarray(head.bias), odds[GROUPS[head.name]], rtol=1e-6)
+        z = hidden() @ np.asarray(head.kernel) + odds[GROUPS[head.name]]
+        np.testing.assert_allclose(outputs[head.name], 1 / (1 + np.exp(-z)), rtol=1e-5, atol=1e-7)
+
+
 def test_label_order_passes_the_layer_check():
     outputs = check_layer(lambda: LabelOrder(GROUPS, num_classes=8, fill=-1.0), head_outputs(), mixed_dtype="float32")
     expected = column_maps.to_label_order(head_outputs(), GROUPS, num_classes=8, fill=-1.0)
@@ -91,6 +103,8 @@ def test_heads_stay_float32_on_a_float16_trunk():
         (lambda: VerticalHeads({"a": []}), "at least one label id"),
         (lambda: VerticalHeads([("a", [0]), ("a", [1])]), "distinct"),
         (lambda: VerticalHeads({"a": [0]}, seed=-1), "Received: seed=-1"),
+        (lambda: VerticalHeads({"a": [0]}, head_bias="ones"), "head_bias must be one of zeros, prior"),
+        (lambda: VerticalHeads({"a": [3862]}, head_bias="prior"), "label ids in"),
         (lambda: LabelOrder({"a": [0, 5]}, num_classes=3), "num_classes"),
         (lambda: LabelOrder({"a": [0]})({"b": np.zeros((1, 1))}), "group"),
         (lambda: LabelOrder({"a": [0, 1]})({"a": np.zeros((1, 3))}), "2 columns"),

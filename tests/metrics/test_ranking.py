@@ -16,6 +16,7 @@ from course_lib.metrics import (
     top_k,
 )
 from course_lib.metrics import starter
+from course_lib.metrics.ranking import gap_from_pairs
 
 # The source document's two worked examples (../shared/seeds/, "AveP@K" and "Example of AP@10").
 EXAMPLE_1 = ({3, 4, 34, 2781, 3764}, [4, 3, 139, 188, 215, 34, 2781, 2208, 40, 3764])
@@ -313,3 +314,31 @@ def test_negative_zero_is_a_zero_label():
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def brute_gap_from_pairs(scores, hits, num_true_total):
+    total, seen, found = 0.0, 0, 0
+    for value in sorted(set(scores), reverse=True):  # one tie group per distinct score (-0.0 == 0.0)
+        group = [hit for score, hit in zip(scores, hits) if score == value]
+        seen += len(group)
+        found += sum(group)
+        total += sum(group) * found / seen
+    return total / num_true_total
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("signs", ["non-negative", "negative and -0.0"])
+def test_gap_from_pairs_ranks_correct_pairs_last_in_their_tie_group(dtype, signs):
+    # Each key path of gap_from_pairs (32-bit keys for scores >= +0.0, 64-bit keys otherwise,
+    # lexsort for float64) on pairs where most scores tie, hits and misses inside one group.
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        scores = rng.choice([0.0, 0.25, 0.5, 1.0, 3.0], size=(50, 4))
+        if signs != "non-negative":
+            scores = scores * rng.choice([-1.0, 1.0], size=scores.shape)  # 0.0 * -1.0 is -0.0
+        scores = scores.astype(dtype)
+        hits = rng.random((50, 4)) < 0.4
+        total = int(hits.sum()) + 3  # three true labels never found
+        expected = brute_gap_from_pairs(scores.ravel().tolist(), hits.ravel().tolist(), total)
+        assert gap_from_pairs(scores, hits, total) == pytest.approx(expected, abs=1e-12)
+    assert gap_from_pairs(np.ones((2, 2), dtype), np.zeros((2, 2), bool), 4) == 0.0  # no hit

@@ -189,3 +189,72 @@ def test_truth_in_any_layout_and_negative_zero():
     signed = truth.astype(np.float32)
     signed[signed == 0] = -0.0  # equal to 0: not a true label
     np.testing.assert_array_equal(selection.true_counts(signed), truth.sum(axis=1))
+
+
+def assert_same_bits(got, want):
+    """Equal arrays, and equal signs of zero (-0.0 is a score of its own input)."""
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_non_negative_and_general_blocks_in_one_run(dtype):
+    # Blocks of scores >= +0.0 take the unsigned-bits path (values read back from the sort keys);
+    # a block with a negative score or -0.0 takes the float path, and a run holding one reads
+    # its values back from the scores, so -0.0 stays -0.0.
+    rng = np.random.default_rng(8)
+    rows = 4 * selection.ROWS_PER_BLOCK
+    scores = rng.random((rows, 3862)).astype(dtype)
+    scores[selection.ROWS_PER_BLOCK : 2 * selection.ROWS_PER_BLOCK] -= dtype(0.5)  # negatives
+    zeros = slice(3 * selection.ROWS_PER_BLOCK, 3 * selection.ROWS_PER_BLOCK + 5)
+    scores[zeros] = -0.0
+    scores[zeros, ::3] = 0.0
+    truth = (rng.random((rows, 3862)) < 0.003).astype(np.float32)
+    for k in (1, 7, 20):
+        indices, values = selection.top_k_rows(scores, k)
+        expected_indices, expected_values = stable_top_k(scores, k)
+        np.testing.assert_array_equal(indices, expected_indices)
+        assert_same_bits(values, expected_values)
+        _, values, hits, num_true = selection.select_with_hits(truth, scores, k, indices=False)
+        assert_same_bits(values, expected_values)
+        np.testing.assert_array_equal(hits, np.take_along_axis(truth, expected_indices, axis=1) > 0)
+
+
+def test_rows_whose_survivors_crowd_one_group_or_the_last_columns():
+    # Group j of a row holds the columns j, j + W, ..., j + 7 W (W = 3862 // 8 = 482) and, for
+    # j < 6, one of the 6 last columns. Put the top scores all in one group, all in the last
+    # columns, or tie a whole row with its k-th score: every member of a reaching group is looked at.
+    rng = np.random.default_rng(9)
+    width = 3862 // 8
+    scores = rng.random((6, 3862)).astype(np.float32) * 0.5
+    scores[0, 3 + width * np.arange(8)] = 0.9  # group 3, eight members
+    scores[0, 8 * width + 3] = 0.95  # and its ninth, in the last columns
+    scores[1, 8 * width :] = [0.7, 0.8, 0.9, 0.9, 0.8, 0.7]  # the last columns only
+    scores[2] = 0.25  # every score ties
+    scores[3, :40] = 0.75  # 40 scores tie at the top, more than k
+    scores[4, ::2] = 0.0  # half the row ties at 0.0
+    scores[5] = np.float32(2.0) ** -140  # subnormal scores are non-negative too
+    for k in (2, 9, 20, 64):
+        assert_top_k_exact(scores, k)
+    assert_top_k_exact(scores.astype(np.float16), 20)
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int8, np.float16, np.float32, np.float64, np.int64])
+def test_truth_read_in_words_or_not(dtype):
+    # C-contiguous truth whose blocks are a multiple of 64 bytes is compared 8 bytes at a time;
+    # a misaligned view, a block of another size or a non-contiguous array are compared value by value.
+    rng = np.random.default_rng(10)
+    expected = rng.random((300, 64)) < 0.05
+    expected[5, :] = True  # a full row
+    dense = expected.astype(dtype)
+    storage = np.zeros(dense.size + 1, dtype)
+    misaligned = storage[1:].reshape(dense.shape)
+    misaligned[...] = dense
+    for layout in (dense, misaligned, dense[:, :63], np.asfortranarray(dense)):
+        want = expected[:, : layout.shape[1]].sum(axis=1)
+        np.testing.assert_array_equal(selection.true_counts(layout), want)
+    if dtype != bool:
+        bad = dense.copy()
+        bad[200, 10] = 2
+        with pytest.raises(ValueError, match="y_true must be multi-hot"):
+            selection.true_counts(bad)

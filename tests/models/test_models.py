@@ -22,7 +22,8 @@ def features(batch=3, seed=0):
 
 def test_registry_lists_and_builds_the_baseline():
     assert "fcn" in models.available_models()
-    assert models.model_arguments("fcn") == {"num_classes": 3862, "hidden_units": 1024, "dropout": 0.2, "seed": 0}
+    assert models.model_arguments("fcn") == {"num_classes": 3862, "hidden_units": 1024, "dropout": 0.2, "head_bias": "zeros",
+                                             "seed": 0}
     assert models.model_tasks("fcn") == {"labels": models.Task()}  # the run's --loss on labels
     assert isinstance(models.build_model("fcn", **SMALL), keras.Model)
 
@@ -137,3 +138,17 @@ def test_vertical_heads_under_mixed_float16_and_seeded_heads():
     assert all(p.dtype == "float32" for p in model(features(), training=False).values())
     kernels = [np.asarray(head.kernel).ravel() for head in model.get_layer("heads").heads]
     assert abs(np.corrcoef(kernels[0][:96], kernels[1][:96])[0, 1]) < 0.9  # each head its own seed
+
+
+@pytest.mark.parametrize("name", ["fcn", "vertical_heads"])
+def test_baselines_can_start_at_the_labels_priors(name):
+    from course_lib.data import load_vocabulary
+
+    odds = load_vocabulary().log_prior_odds()
+    logits = {}
+    for head_bias in ("zeros", "prior"):
+        p = np.asarray(models.build_model(name, **SMALL, head_bias=head_bias)(features(batch=64))["labels"], "float64")
+        logits[head_bias] = np.log(p / (1 - p)).mean(axis=0)
+    assert np.median(np.abs(logits["prior"] - odds)) < 0.2  # log-prior odds of about -7.6 on average
+    assert np.median(np.abs(logits["zeros"])) < 0.2  # the default: p = 0.5
+

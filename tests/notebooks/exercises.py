@@ -16,8 +16,10 @@ number prefix, e.g. ``cheats_01.py``, ``cheats_03a.py``), two names:
     NOTEBOOK = "01_tfrecord_loading.ipynb"
     CHEATS = {1: {"counts with TFRecordDataset": "count_records = lambda blob: ..."}, ...}
 
-``tests/notebooks/test_exercises.py`` runs every notebook once and asserts that each check fails
-after its stub and after each known cheat, and passes after its solution. To try a cheat by hand,
+``tests/notebooks/test_exercises.py`` asserts that each check fails after its stub and after each
+known cheat, and passes after its solution. Where nbval runs the notebook in the same session, its
+run tries the answers in the same order (``nbval_exercises.py``), so the notebook is not executed
+again; this function is the run of ``pytest tests/notebooks`` alone, and of a cheat tried by hand. To try a cheat by hand,
 ``run_exercises(path, {1: {"my cheat": "def count_records(blob):\\n    return 2000"}})`` returns a
 :class:`NotebookRun` whose ``exercises[1].cheats["my cheat"]`` is what the check raised.
 """

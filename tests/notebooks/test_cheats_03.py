@@ -1,7 +1,7 @@
 """Notebooks 03a and 03b: every exercise has known cheats, and each of them fails its check.
 
-The cheats are in ``cheats_03a.py`` and ``cheats_03b.py``; the run is ``exercises.run_exercises``,
-shared with ``test_exercises.py`` (one execution of each notebook per session). Issue 12 named
+The cheats are in ``cheats_03a.py`` and ``cheats_03b.py``; the results are those of nbval's run of
+the notebook, shared with ``test_exercises.py`` (``_run``: one execution of each notebook per session). Issue 12 named
 03a exercise 3's cheat (the solver at each alpha) and asked for a check of the old "open"
 exercise on verticals and audio (now 03b exercise 3).
 """

@@ -1,14 +1,19 @@
 """Every notebook's exercises follow the convention, and every check tests the skill: it fails
 after the student edition's stub and after each known cheat (``cheats_*.py``), and passes after
-the solution. Each notebook with exercises is executed once for all of that (see exercises.py)."""
+the solution. Each notebook is executed once for all of that: where nbval runs the notebook in the
+same session (``make test``, or ``pytest notebooks/02_x.ipynb tests/notebooks -k 02``), its items
+try every answer and these tests read what they recorded (nbval_exercises.py); run without the
+notebook (``pytest tests/notebooks``), a test executes it on its own (exercises.py) and warns."""
 
 import subprocess
 import sys
+import warnings
 
 import nbformat
 import pytest
 
 from .exercises import ROOT, exercises, known_cheats, run_exercises, solution_lines, student
+from .nbval_exercises import recorded_run
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # Notebooks written before the convention (none left since 03 was split and marked, issue 12).
@@ -17,8 +22,13 @@ _RUNS = {}
 
 
 def _run(path):
-    """The one execution of ``path`` this session, with its known cheats."""
+    """What ``path``'s checks raised after each answer: as nbval's run of the notebook recorded it
+    in this session, else from one execution of the notebook by ``run_exercises``."""
+    if (recorded := recorded_run(path)) is not None:
+        return recorded
     if path not in _RUNS:
+        warnings.warn(f"{path.name} executed by run_exercises, as nbval did not run it in this session: "
+                      f"with notebooks/{path.name} on the command line too, the notebook runs once for both")
         _RUNS[path] = run_exercises(path, known_cheats(path.name))
     return _RUNS[path]
 
