@@ -58,9 +58,17 @@ def stacked_matmul(inputs, kernel):
     """``(batch, d) x (m, d, u) -> (batch, m, u)``: every slice of a stacked kernel on the same inputs.
 
     ``y[b, i] = inputs[b] @ kernel[i]``, computed as one ``(batch, d) x (d, m u)`` matmul (the
-    slices side by side: one ``Dense`` of width ``m u``), then a reshape. TensorFlow's
-    ``einsum("bd,idu->biu")``, and the batched einsums of inputs repeated once per slice, were
-    several times slower on CPU, mostly in their gradients (``bench/multitask_speed.py``).
+    slices side by side: one ``Dense`` of width ``m u``), then a reshape. TensorFlow's einsums
+    for it (``"bd,idu->biu"``, or ``"bkd,kdu->bku"`` on the inputs repeated once per slice) are
+    slower on CPU, mostly in their gradients: with them CGC's and PLE's training steps took about
+    twice as long (``bench/multitask_speed.py``).
+
+    Example:
+
+    >>> x, kernel = np.ones((2, 3), "float32"), np.arange(24, dtype="float32").reshape(4, 3, 2)
+    >>> y = stacked_matmul(x, kernel)
+    >>> tuple(y.shape), bool(np.allclose(y[:, 1], x @ kernel[1]))
+    ((2, 4, 2), True)
     """
     m, d, u = kernel.shape
     wide = ops.reshape(ops.transpose(kernel, (1, 0, 2)), (d, m * u))
