@@ -19,15 +19,16 @@ Every survivor is in a group of the first fold whose maximum reaches the bound, 
 groups' scores need to be looked at (:mod:`course_lib.metrics.blocks` scans the blocks).
 
 Cost. A block of :data:`ROWS_PER_BLOCK` rows (128 x 3,862 float32 scores = 2 MB) is read from
-memory once and then scanned in cache (larger blocks mean fewer of the forty-odd NumPy calls each
-block costs). Truth blocks get one comparison with 0 (the true labels are a few per row, and only
-those are looked at again); whether each survivor is a true label is read while the truth block
-is in cache. Everything sparse is done once per run of blocks: the survivors of up to
-:data:`SURVIVORS_PER_SORT` are ordered by one sort of 64-bit keys ``(row, score descending, class
-index, is a true label)`` for float16 and float32 scores (float16 scores are widened to float32
-exactly; float64 scores use ``np.lexsort`` on the same keys), and the top ``k`` class indices,
-scores and hits are read back from the sorted keys. The rows are split into :data:`THREADS`
-contiguous runs, one per thread (NumPy releases the GIL inside its loops).
+memory once, :data:`course_lib.metrics.blocks.SUB_ROWS` rows at a time, and folded while those rows
+are in the core's cache (larger blocks mean fewer of the forty-odd NumPy calls each block costs).
+Truth blocks get one comparison with 0 (the true labels are a few per row, and only those are
+looked at again); whether each survivor is a true label is read while the truth block is in cache,
+and the survivors become 64-bit sort keys ``(row, score descending, class index, is a true label)``
+right then, while they are few (:mod:`course_lib.metrics.runs`). The keys of up to
+:data:`SURVIVORS_PER_SORT` survivors are ordered by one sort, and the top ``k`` class indices,
+scores and hits are read back from them (float64 scores use ``np.lexsort``). The rows are split
+into :data:`THREADS` contiguous runs, one per thread (NumPy releases the GIL inside its loops);
+each thread keeps its scratch buffers from call to call.
 
 Ties: equal scores go to the lower class index (the order of ``tf.math.top_k``); ``-0.0`` equals
 ``0.0``. Inputs are checked while they are scanned: non-finite scores and truth values other than
@@ -43,29 +44,33 @@ array([[ True, False,  True]])
 """
 
 import os
-from collections import namedtuple
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from course_lib.metrics import blocks, checks
+from course_lib.metrics import blocks, checks, runs
+from course_lib.metrics.runs import descending_keys  # noqa: F401 (the key of ranking.py's GAP)
 
 ROWS_PER_BLOCK = 128
 SURVIVORS_PER_SORT = 1 << 18  # survivors ordered by one sort (2 MB of 64-bit keys: its temporaries
 # are reused by the next run instead of each costing fresh pages)
-ROWS_PER_SORT = 1 << 16  # and at most this many rows, so that the keys fit 64 bits
+ROWS_PER_SORT = 1 << runs.ROW_BITS  # and at most this many rows, so that the keys fit 64 bits
 THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+WORKSPACE_BYTES = 64 << 20  # scratch kept by a thread between calls (more is freed after the call)
 
 _pool = {"pid": None, "executor": None}
-_Block = namedtuple("_Block", "start stop depth positions values exact hits")
+_local = threading.local()
 
 
 def map_parts(function, arrays):
     """``[function(workspace, *parts)]``: ``arrays`` (sharing their first dimension) cut into up to
     :data:`THREADS` contiguous runs of whole blocks, one per thread, results in order.
 
-    Each run gets its own ``workspace``, a dict of scratch buffers (see
-    :func:`course_lib.metrics.blocks.buffer`) reused from block to block.
+    Each run gets its thread's ``workspace``, a dict of scratch buffers (see
+    :func:`course_lib.metrics.blocks.buffer`) reused from block to block and from call to call:
+    fresh buffers would cost a page fault per 4 kB each time (a thread keeps up to
+    :data:`WORKSPACE_BYTES`).
     """
     n = len(arrays[0])
     num_blocks = -(-n // ROWS_PER_BLOCK)
@@ -73,7 +78,12 @@ def map_parts(function, arrays):
     ranges = [(a, min(b, n)) for a, b in zip(edges, edges[1:]) if a < min(b, n)]
 
     def run(bounds):
-        return function({}, *(a[bounds[0] : bounds[1]] for a in arrays))
+        workspace = _workspace()
+        try:
+            return function(workspace, *(a[bounds[0] : bounds[1]] for a in arrays))
+        finally:
+            if sum(getattr(a, "nbytes", 0) for a in workspace.values()) > WORKSPACE_BYTES:
+                workspace.clear()
 
     if len(ranges) < 2:
         return [run((0, n))]
@@ -81,6 +91,14 @@ def map_parts(function, arrays):
         _pool["executor"] = ThreadPoolExecutor(THREADS, thread_name_prefix="course_lib.metrics")
         _pool["pid"] = os.getpid()
     return list(_pool["executor"].map(run, ranges))
+
+
+def _workspace():
+    """This thread's scratch buffers (a dict), kept between calls."""
+    workspace = getattr(_local, "workspace", None)
+    if workspace is None:
+        workspace = _local.workspace = {}
+    return workspace
 
 
 def top_k_rows(scores, k, name="y_score"):
@@ -165,10 +183,12 @@ def _select_part(truth, scores, k, workspace, wanted=(True, True)):
     holds a value other than 0 and 1.
 
     A truth block is scanned just before its score block, so both are in cache when the survivors'
-    hits are read. ``k=None``: each block as deep as its largest number of true labels.
+    hits are read and their sort keys made. ``k=None``: each block as deep as its largest number of
+    true labels.
     """
     n, c = scores.shape
-    runs, pending, counts, size = [], [], [], 0
+    shift = runs.key_shift(c, truth is not None)
+    done, pending, counts, size, first = [], [], [], 0, 0
     for start in range(0, n, ROWS_PER_BLOCK):
         stop = min(start + ROWS_PER_BLOCK, n)
         depth, hits = k, None
@@ -183,105 +203,15 @@ def _select_part(truth, scores, k, workspace, wanted=(True, True)):
         positions, values, exact = blocks.survivors(scores[start:stop], depth, workspace)
         if truth is not None:
             hits = blocks.hits_at(truth[start:stop], positions)
-        if pending:
-            positions += (start - pending[0].start) * c
-        pending.append(_Block(start, stop, depth, positions, values, exact, hits))
         size += len(positions)
-        if size >= SURVIVORS_PER_SORT or stop - pending[0].start >= ROWS_PER_SORT or stop == n:
-            runs.append(_rank_run(pending, scores, c, wanted))
-            pending, size = [], 0
+        pending.append(runs.block_entry(positions, values, hits, exact, c, start - first, stop - start, depth, shift))
+        if size >= SURVIVORS_PER_SORT or stop - first >= ROWS_PER_SORT or stop == n:
+            done.append(runs.rank_run(pending, scores[first:stop], wanted, shift, workspace))
+            pending, size, first = [], 0, stop
     if truth is None:
-        return (*_join([r[:2] for r in runs], (-1, -np.inf)), None, None)
-    indices, values, hits = _join(runs, (-1, -np.inf, False))
+        return (*_join([r[:2] for r in done], (-1, -np.inf)), None, None)
+    indices, values, hits = _join(done, (-1, -np.inf, False))
     return indices, values, hits, np.concatenate(counts).astype(np.int64, copy=False)
-
-
-def _rank_run(pending, scores, c, wanted):
-    """``(indices, values, hits)`` ``(rows, depth)`` of consecutive blocks from their survivors
-    (positions counted from the first row of ``pending``); indices and values only if ``wanted``.
-
-    Every row has at least its block's depth of survivors, and they are its top scores, so the
-    first ``depth`` of the row's survivors in order are its top ``depth``. Rows of shallower
-    blocks are padded (index -1, score -inf, no hit).
-    """
-    first, num_rows = pending[0].start, pending[-1].stop - pending[0].start
-    positions = np.concatenate([b.positions for b in pending])
-    rows = positions // c
-    positions -= rows * c  # now the columns
-    counts = np.bincount(rows, minlength=num_rows)
-    width = max(b.depth for b in pending)
-    picks = (np.cumsum(counts) - counts)[:, None] + np.arange(width)
-    depth = np.repeat([b.depth for b in pending], [b.stop - b.start for b in pending])
-    valid = None if depth.min() == width else np.arange(width) < depth[:, None]
-    if valid is not None:
-        picks[~valid] = 0
-    hits = None if pending[0].hits is None else np.concatenate([b.hits for b in pending])
-    values = np.concatenate([b.values for b in pending])
-    exact = all(b.exact for b in pending)
-    columns = wanted[0] or (wanted[1] and not exact)  # values not read from the keys are gathered
-    indices, values, hits = _ranked(rows, positions, values, hits, picks, (num_rows, c), exact, columns)
-    if wanted[1] and values is None:
-        values = _take_rows(scores[first : first + num_rows], indices if valid is None else np.where(valid, indices, 0))
-    values = values.astype(scores.dtype, copy=False) if wanted[1] else None
-    if valid is not None:
-        for array, pad in ((indices, -1), (values, -np.inf), (hits, False)):
-            if array is not None:
-                array[~valid] = pad
-    return (indices if wanted[0] else None), values, hits
-
-
-def _ranked(rows, columns, values, hits, picks, shape, exact, want_columns=True):
-    """Survivors ordered by row, then decreasing value, then increasing column; then ``picks``
-    (positions in that order) read as ``(columns, values, hits)`` (columns ``None`` unless
-    ``want_columns``).
-
-    float16/float32 values: one sort of 64-bit keys ``(row, value key, column, hit)``, from which
-    all three are read back. ``exact`` (every survivor finite and ``>= +0.0``, so never ``-0.0``):
-    the value key is ``0x7FFFFFFF`` minus the float32 bits and gives the value back; otherwise
-    :func:`descending_keys`, and ``values`` comes back ``None`` (its key does not tell ``-0.0``
-    from ``0.0``). float64 values, or keys too long: ``np.lexsort``.
-    """
-    column_bits = max(1, (shape[1] - 1).bit_length())
-    shift = column_bits + (hits is not None)
-    if values.dtype.itemsize > 4 or max(1, (shape[0] - 1).bit_length()) + 32 + shift > 64:
-        order = np.lexsort((columns, -values, rows)).take(picks)
-        return columns.take(order), values.take(order), None if hits is None else hits.take(order)
-    values = values.astype(np.float32, copy=False)
-    value_keys = np.subtract(np.uint32(0x7FFFFFFF), values.view(np.uint32)) if exact else descending_keys(values)
-    key = rows.view(np.uint64) << np.uint64(32)
-    key |= value_keys
-    key <<= np.uint64(shift)
-    if hits is not None:
-        columns <<= 1
-        columns |= hits
-    key |= columns.view(np.uint64)  # non-negative: the same bits
-    key.sort()
-    top = key.take(picks)
-    ranked_hits = None if hits is None else (top & np.uint64(1)).astype(bool)
-    ranked_values = None
-    if exact:
-        ranked_values = np.subtract(np.uint32(0x7FFFFFFF), (top >> np.uint64(shift)).astype(np.uint32)).view(np.float32)
-    if not want_columns:
-        return None, ranked_values, ranked_hits
-    top >>= np.uint64(shift - column_bits)
-    top &= np.uint64((1 << column_bits) - 1)
-    return top.view(np.int64), ranked_values, ranked_hits
-
-
-def descending_keys(values):
-    """uint32 keys of float32 ``values`` that sort in the order of decreasing value.
-
-    The IEEE bits of a float, with the sign bit flipped for positive numbers and every bit flipped
-    for negative ones, sort like the floats; inverting them reverses the order. ``-0.0`` gets the
-    key of ``0.0`` (the floats are equal).
-
-    >>> values = np.array([0.5, -1.0, 2.0, -0.0, 0.0], np.float32)
-    >>> values[np.argsort(descending_keys(values), kind="stable")]
-    array([ 2. ,  0.5, -0. ,  0. , -1. ], dtype=float32)
-    """
-    bits = (values + np.float32(0)).view(np.int32)  # + 0 turns -0.0 into 0.0
-    flip = ~(bits >> 31) & np.int32(0x7FFFFFFF)  # 0x7FFFFFFF for positive numbers, 0 for negative ones
-    return (bits ^ flip).view(np.uint32)
 
 
 def true_counts(truth, name="y_true"):
@@ -311,11 +241,4 @@ def _count_true_part(truth, workspace):
 
 def gather_hits(truth, indices):
     """Whether each ranked index ``(N, m)`` is a true label of its row of ``truth``: bool ``(N, m)``."""
-    return _take_rows(truth, indices) > 0
-
-
-def _take_rows(array, indices):
-    """``np.take_along_axis(array, indices, axis=1)``, by one flat take when ``array`` is contiguous."""
-    if not array.flags.c_contiguous:
-        return np.take_along_axis(array, indices, axis=1)
-    return np.take(array.reshape(-1), indices + (np.arange(len(indices)) * array.shape[1])[:, None])
+    return runs.take_rows(truth, indices) > 0
