@@ -1,8 +1,8 @@
 """The per-block scans of :mod:`course_lib.metrics.selection`: which scores of a block of rows can
 be in their row's top ``k``, and where a block of truth holds its true labels.
 
-A block is :data:`course_lib.metrics.selection.ROWS_PER_BLOCK` rows (128 x 3,862 float32 scores =
-2 MB); it is read from memory once and then scanned while in cache. :func:`survivors` returns the
+A block is :data:`course_lib.metrics.selection.ROWS_PER_BLOCK` rows (256 x 3,862 float32 scores =
+4 MB); it is read from memory once, :data:`SUB_ROWS` rows at a time, and then scanned while in cache. :func:`survivors` returns the
 *survivors* of a block: the flat positions (in the block, C order) of every score that reaches its
 row's lower bound on the ``k``-th largest score, and their values. A row keeps at least ``k``
 survivors, and they are exactly its top ``len(survivors)`` scores (every other score is below the

@@ -18,9 +18,11 @@ twice (8 slabs, then 4) gives groups of 32 scores, ``C / 32`` maxima per row, fo
 Every survivor is in a group of the first fold whose maximum reaches the bound, so only those
 groups' scores need to be looked at (:mod:`course_lib.metrics.blocks` scans the blocks).
 
-Cost. A block of :data:`ROWS_PER_BLOCK` rows (128 x 3,862 float32 scores = 2 MB) is read from
+Cost. A block of :data:`ROWS_PER_BLOCK` rows (256 x 3,862 float32 scores = 4 MB) is read from
 memory once, :data:`course_lib.metrics.blocks.SUB_ROWS` rows at a time, and folded while those rows
-are in the core's cache (larger blocks mean fewer of the forty-odd NumPy calls each block costs).
+are in the core's cache. The rest works on the block's group maxima and survivors, a few percent
+of it, in forty-odd NumPy calls: large blocks mean fewer calls, and fewer waits of one thread for
+the other's hold on the GIL.
 Truth blocks get one comparison with 0 (the true labels are a few per row, and only those are
 looked at again); whether each survivor is a true label is read while the truth block is in cache,
 and the survivors become 64-bit sort keys ``(row, score descending, class index, is a true label)``
@@ -52,7 +54,7 @@ import numpy as np
 from course_lib.metrics import blocks, checks, runs
 from course_lib.metrics.runs import descending_keys  # noqa: F401 (the key of ranking.py's GAP)
 
-ROWS_PER_BLOCK = 128
+ROWS_PER_BLOCK = 256
 SURVIVORS_PER_SORT = 1 << 18  # survivors ordered by one sort (2 MB of 64-bit keys: its temporaries
 # are reused by the next run instead of each costing fresh pages)
 ROWS_PER_SORT = 1 << runs.ROW_BITS  # and at most this many rows, so that the keys fit 64 bits
@@ -65,7 +67,8 @@ _local = threading.local()
 
 def map_parts(function, arrays):
     """``[function(workspace, *parts)]``: ``arrays`` (sharing their first dimension) cut into up to
-    :data:`THREADS` contiguous runs of whole blocks, one per thread, results in order.
+    :data:`THREADS` contiguous runs of whole blocks, one per thread (the calling thread takes the
+    first), results in order.
 
     Each run gets its thread's ``workspace``, a dict of scratch buffers (see
     :func:`course_lib.metrics.blocks.buffer`) reused from block to block and from call to call:
@@ -87,10 +90,18 @@ def map_parts(function, arrays):
 
     if len(ranges) < 2:
         return [run((0, n))]
-    if _pool["pid"] != os.getpid():  # none yet, or inherited through fork (its threads are gone)
-        _pool["executor"] = ThreadPoolExecutor(THREADS, thread_name_prefix="course_lib.metrics")
-        _pool["pid"] = os.getpid()
-    return list(_pool["executor"].map(run, ranges))
+    if _pool["pid"] != (os.getpid(), THREADS):  # none yet, inherited through fork (its threads are
+        # gone), or THREADS changed
+        if _pool["executor"] is not None and _pool["pid"][0] == os.getpid():
+            _pool["executor"].shutdown(wait=False)
+        _pool["executor"] = ThreadPoolExecutor(THREADS - 1, thread_name_prefix="course_lib.metrics")
+        _pool["pid"] = (os.getpid(), THREADS)
+    others = [_pool["executor"].submit(run, bounds) for bounds in ranges[1:]]
+    try:
+        first = run(ranges[0])  # the calling thread takes the first run: one thread less to wake
+    finally:
+        results = [future.result() for future in others]  # waited for even when the first raised
+    return [first, *results]
 
 
 def _workspace():
