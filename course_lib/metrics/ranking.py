@@ -51,6 +51,7 @@ import numbers
 import numpy as np
 
 from course_lib.metrics import selection
+from course_lib.metrics.pooled import gap_from_pairs
 from course_lib.metrics.checks import check_k, check_scores, check_truth_shape
 
 NORMALIZATIONS = ("min_k", "num_true")
@@ -245,55 +246,6 @@ def map_at_k(y_true, y_score, k=10):
     0.75
     """
     return float(np.mean(average_precision_per_video(y_true, y_score, k)))
-
-
-def gap_from_pairs(scores, hits, num_true_total):
-    """Global average precision of pooled (score, correct?) pairs, tie groups as one threshold.
-
-    ``GAP = (1/P) * sum_i correct(i) * precision(i)`` over the pairs ranked by decreasing score,
-    where ``P = num_true_total`` (every true label, found or not) and pairs with equal scores share
-    the precision at the end of their tie group. Returns 0.0 when ``P == 0``. Sums in float64.
-
-    Only the correct pairs are looked at once the pairs are ranked: with the correct pairs last
-    within each tie group (:func:`_rank_correct`), the group of the ``j``-th correct pair ends at the
-    last correct pair ``j'`` of equal score, at rank ``r(j')``, and holds ``j'`` correct pairs up to
-    there, so ``precision(j) = j' / r(j')``.
-    """
-    scores = np.asarray(scores).ravel()
-    hits = np.asarray(hits, bool).ravel()
-    if num_true_total <= 0 or scores.size == 0:
-        return 0.0
-    ranks, values = _rank_correct(scores, hits)  # 0-based ranks of the correct pairs, increasing
-    if ranks.size == 0:
-        return 0.0
-    last = np.flatnonzero(np.append(values[1:] != values[:-1], True))  # last correct pair of each score
-    in_group = np.diff(last, prepend=-1)
-    return float(np.sum(in_group * ((last + 1.0) / (ranks[last] + 1.0))) / float(num_true_total))
-
-
-def _rank_correct(scores, hits):
-    """Ranks (0-based, increasing) of the correct pairs among all pairs by decreasing score, the
-    correct ones last within each tie group; and a key of each one's score (equal iff the scores are).
-
-    float16/float32 scores: one sort of keys ``(score key, correct?)``: 32 bits when every score is
-    finite and ``>= +0.0`` (``0x7FFFFFFF`` minus the float32 bits), else 64 bits (order-preserving
-    bits, :func:`course_lib.metrics.selection.descending_keys`). Other dtypes: ``np.lexsort``.
-    """
-    if scores.dtype.kind != "f" or scores.dtype.itemsize > 4:
-        order = np.lexsort((hits, -scores))
-        ranks = np.flatnonzero(hits[order])
-        return ranks, scores[order[ranks]]
-    wide = scores.astype(np.float32, copy=False)
-    bits = wide.view(np.uint32)
-    if bits.max() < 0x7F800000:  # finite and >= +0.0 (sign bit clear)
-        keys = np.subtract(np.uint32(0x7FFFFFFF), bits)
-    else:
-        keys = selection.descending_keys(wide).astype(np.uint64)
-    keys <<= 1
-    keys |= hits
-    keys.sort()
-    ranks = np.flatnonzero((keys & 1).astype(bool))  # the bool path of nonzero is the fast one
-    return ranks, keys.take(ranks) >> 1
 
 
 def gap_at_k(y_true, y_score, k=20):

@@ -81,12 +81,11 @@ def map_parts(function, arrays):
     ranges = [(a, min(b, n)) for a, b in zip(edges, edges[1:]) if a < min(b, n)]
 
     def run(bounds):
-        workspace = _workspace()
+        workspace = thread_workspace()
         try:
             return function(workspace, *(a[bounds[0] : bounds[1]] for a in arrays))
         finally:
-            if sum(getattr(a, "nbytes", 0) for a in workspace.values()) > WORKSPACE_BYTES:
-                workspace.clear()
+            trim(workspace)
 
     if len(ranges) < 2:
         return [run((0, n))]
@@ -104,12 +103,19 @@ def map_parts(function, arrays):
     return [first, *results]
 
 
-def _workspace():
-    """This thread's scratch buffers (a dict), kept between calls."""
+def thread_workspace():
+    """This thread's scratch buffers (a dict for :func:`course_lib.metrics.blocks.buffer`), kept
+    between calls."""
     workspace = getattr(_local, "workspace", None)
     if workspace is None:
         workspace = _local.workspace = {}
     return workspace
+
+
+def trim(workspace):
+    """Free a workspace's buffers if they hold more than :data:`WORKSPACE_BYTES`."""
+    if sum(getattr(a, "nbytes", 0) for a in workspace.values()) > WORKSPACE_BYTES:
+        workspace.clear()
 
 
 def top_k_rows(scores, k, name="y_score"):

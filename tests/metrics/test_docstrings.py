@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("name", ["checks", "blocks", "selection", "runs", "ranking", "streaming", "keras"])
+@pytest.mark.parametrize("name", ["checks", "blocks", "selection", "runs", "pooled", "ranking", "streaming", "keras"])
 def test_docstring_examples(name):
     module = importlib.import_module(f"course_lib.metrics.{name}")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

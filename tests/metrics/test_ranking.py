@@ -342,3 +342,19 @@ def test_gap_from_pairs_ranks_correct_pairs_last_in_their_tie_group(dtype, signs
         expected = brute_gap_from_pairs(scores.ravel().tolist(), hits.ravel().tolist(), total)
         assert gap_from_pairs(scores, hits, total) == pytest.approx(expected, abs=1e-12)
     assert gap_from_pairs(np.ones((2, 2), dtype), np.zeros((2, 2), bool), 4) == 0.0  # no hit
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_gap_from_pairs_reuses_its_buffers_across_sizes(monkeypatch, keep):
+    # The 32-bit keys are sorted in a buffer kept by the thread (or freed after each call when
+    # the workspace may hold nothing): calls of other sizes, in any order, see none of it.
+    from course_lib.metrics import selection
+
+    if not keep:
+        monkeypatch.setattr(selection, "WORKSPACE_BYTES", 0)
+    rng = np.random.default_rng(8)
+    for size in (5000, 7, 5000, 20000, 1, 300):
+        scores = np.round(rng.random(size), 2).astype(np.float32)  # ties across pairs
+        hits = rng.random(size) < 0.3
+        expected = gap_from_pairs(scores.astype(np.float64), hits, size)  # the lexsort path
+        assert gap_from_pairs(scores, hits, size) == pytest.approx(expected, abs=1e-12)
