@@ -341,7 +341,7 @@ def precision_at_num_true(hits, num_true):
     """
     hits = np.asarray(hits, bool)
     num_true = np.asarray(num_true, np.int64)
-    found = np.zeros(len(num_true), np.int64)
-    for rank, column in enumerate(_ranks(hits), start=1):
-        np.add(found, column, out=found, where=num_true >= rank)
+    within = np.less(np.arange(hits.shape[1]), num_true[:, None])  # rank i + 1 <= r
+    within &= hits
+    found = np.count_nonzero(within, axis=1)
     return np.divide(found, num_true, out=np.zeros(len(num_true)), where=num_true > 0)
