@@ -258,3 +258,47 @@ def test_truth_read_in_words_or_not(dtype):
         bad[200, 10] = 2
         with pytest.raises(ValueError, match="y_true must be multi-hot"):
             selection.true_counts(bad)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_scratch_kept_between_calls_of_other_shapes_and_dtypes(monkeypatch, keep):
+    # Each thread keeps its scratch buffers from call to call (or frees them after each call
+    # when WORKSPACE_BYTES is 0): calls of other widths, depths, dtypes and thread counts, one
+    # after the other, each equal the stable sort.
+    if not keep:
+        monkeypatch.setattr(selection, "WORKSPACE_BYTES", 0)
+    rng = np.random.default_rng(11)
+    for threads, rows, classes, dtype, k in [
+        (2, 3 * selection.ROWS_PER_BLOCK + 5, 3862, np.float32, 20),
+        (2, 40, 1000, np.float16, 7),
+        (1, selection.ROWS_PER_BLOCK + 1, 3862, np.float64, 20),
+        (3, 2 * selection.ROWS_PER_BLOCK, 500, np.float32, 3),
+        (2, 3 * selection.ROWS_PER_BLOCK + 5, 3862, np.float32, 20),
+    ]:
+        monkeypatch.setattr(selection, "THREADS", threads)
+        scores = np.round(rng.random((rows, classes)) * 30).astype(dtype)
+        assert_top_k_exact(scores, k)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_depth_of_each_block_its_largest_label_count_for_every_key_path(dtype):
+    # k=None (PERR): blocks of different depths in one sorted run, padded on the right; float16
+    # and float32 scores go through 64-bit keys, float64 through np.lexsort.
+    rng = np.random.default_rng(12)
+    rows = 3 * selection.ROWS_PER_BLOCK + 9
+    truth = (rng.random((rows, 3862)) < 0.001).astype(np.float32)
+    truth[selection.ROWS_PER_BLOCK + 3, :30] = 1  # one deep row in the second block
+    scores = np.round(rng.random((rows, 3862)) * 100).astype(dtype)
+    scores[5] -= dtype(50)  # a block with negative scores: the float path
+    indices, values, hits, num_true = selection.select_with_hits(truth, scores, None)
+    expected_indices, expected_values = stable_top_k(scores, indices.shape[1])
+    assert indices.shape[1] == 30
+    for start in range(0, rows, selection.ROWS_PER_BLOCK):
+        block = slice(start, start + selection.ROWS_PER_BLOCK)
+        depth = max(1, num_true[block].max())
+        np.testing.assert_array_equal(indices[block, :depth], expected_indices[block, :depth])
+        np.testing.assert_array_equal(values[block, :depth], expected_values[block, :depth])
+        want_hits = np.take_along_axis(truth[block], expected_indices[block, :depth], axis=1) > 0
+        np.testing.assert_array_equal(hits[block, :depth], want_hits)
+        assert (indices[block, depth:] == -1).all() and (values[block, depth:] == -np.inf).all()
+        assert not hits[block, depth:].any()
