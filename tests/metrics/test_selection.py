@@ -292,7 +292,7 @@ def test_depth_of_each_block_its_largest_label_count_for_every_key_path(dtype):
     scores[5] -= dtype(50)  # a block with negative scores: the float path
     indices, values, hits, num_true = selection.select_with_hits(truth, scores, None)
     expected_indices, expected_values = stable_top_k(scores, indices.shape[1])
-    assert indices.shape[1] == 30
+    assert indices.shape[1] == num_true.max() >= 30
     for start in range(0, rows, selection.ROWS_PER_BLOCK):
         block = slice(start, start + selection.ROWS_PER_BLOCK)
         depth = max(1, num_true[block].max())
