@@ -2,25 +2,25 @@
 be in their row's top ``k``, and where a block of truth holds its true labels.
 
 A block is :data:`course_lib.metrics.selection.ROWS_PER_BLOCK` rows (256 x 3,862 float32 scores =
-4 MB); it is read from memory once, :data:`SUB_ROWS` rows at a time, and then scanned while in cache. :func:`survivors` returns the
-*survivors* of a block: the flat positions (in the block, C order) of every score that reaches its
-row's lower bound on the ``k``-th largest score, and their values. A row keeps at least ``k``
-survivors, and they are exactly its top ``len(survivors)`` scores (every other score is below the
-bound), so ordering the survivors alone gives the row's exact top ``k``. See :mod:`course_lib.metrics.selection` for the bound.
+4 MB). :func:`survivors` returns the *survivors* of a block: the flat positions (in the block, C
+order) of every score that reaches its row's lower bound on the ``k``-th largest score, and their
+values. A row keeps at least ``k`` survivors, and they are exactly its top ``len(survivors)`` scores
+(every other score is below the bound), so ordering the survivors alone gives the row's exact top
+``k``. See :mod:`course_lib.metrics.selection` for the bound.
 
-Two paths, chosen block by block:
+The group maxima (:data:`FOLD` strided slabs reduced into one), the bound (the ``k``-th largest of
+those reduced again, :data:`COARSE` slabs into one), the groups that reach it (an eighth of the
+block), and a gather of the :data:`FOLD` scores of each such group (:func:`_gather`): about 22
+groups per row at k = 20 instead of comparing all 3,862 scores. Two ways to get the group maxima,
+chosen block by block:
 
 * **Non-negative scores** (probabilities; float16, float32 or float64). The scores' IEEE bits, read
   as unsigned integers, sort like the scores themselves, and every NaN, infinity and negative
   number (``-0.0`` included) has bits at least those of ``+inf``. So one ``max`` of the bits checks
-  the whole block (and, streamed from memory first, brings it into cache); then the group maxima
-  (:data:`FOLD` strided slabs reduced into one), the bound (the ``k``-th largest of those reduced
-  again, :data:`COARSE` slabs into one), the groups that reach it (an eighth of the block), and a gather of
-  the :data:`FOLD` scores of each such group: about 22 groups per row at k = 20 instead of
-  comparing all 3,862 scores.
-* **Any other block** (a negative score, a non-finite one, an integer matrix made float64): the
-  same groups on the float values, ``min`` for the finite check, and a comparison of every score
-  with the bound.
+  :data:`SUB_ROWS` rows (and, streamed from memory, brings them into the core's cache), and their
+  group maxima are folded from that cache; the rest works on the bits.
+* **Any other block** (a negative score, a non-finite one, an integer matrix made float64): ``min``
+  for the finite check, then the same groups on the float values (``-0.0`` equals ``0.0``).
 
 Example:
 
@@ -93,7 +93,8 @@ def survivors(block, k, workspace):
     bits = _bits(block)
     groups = None if bits is None else _checked_groups(bits[0], bits[1], workspace)
     if groups is not None:
-        return (*_non_negative(block, bits[0], groups, k, workspace), True)
+        positions, values = _gather(bits[0], groups, k, workspace)
+        return positions, values.view(block.dtype), True
     return (*_general(block, k, workspace), False)
 
 
@@ -135,8 +136,10 @@ def _bound(groups, k, workspace):
     return coarse[:, width - k].copy()
 
 
-def _non_negative(block, bits, groups, k, workspace):
-    """The survivors of a block whose scores are all finite and ``>= +0.0`` (``bits``: its unsigned view).
+def _gather(values, groups, k, workspace):
+    """``(positions, values)`` of the survivors of a block of ``values`` ``(n, C)`` from its group
+    maxima ``groups`` (overwritten): the unsigned bits of scores that are all finite and ``>= +0.0``,
+    or the float scores of any other finite block.
 
     The groups of :func:`_fold` cover ``FOLD * W`` columns; the last ``t = C - FOLD * W`` columns
     join groups ``0 .. t-1`` (one more member each), so every score is in exactly one group. Every
@@ -144,6 +147,7 @@ def _non_negative(block, bits, groups, k, workspace):
     The gathers fill reused buffers (fresh ones would cost page faults); ndarray methods, not the
     ``np.`` wrappers, keep the calls short.
     """
+    bits = values
     n, c = bits.shape
     width = groups.shape[1]
     tail = c - FOLD * width
@@ -167,7 +171,7 @@ def _non_negative(block, bits, groups, k, workspace):
     if tail:
         keep[FOLD] &= ~beyond
     chosen = keep.reshape(-1).nonzero()[0]
-    return members.reshape(-1).take(chosen), candidates.reshape(-1).take(chosen).view(block.dtype)
+    return members.reshape(-1).take(chosen), candidates.reshape(-1).take(chosen)
 
 
 def _work(block, workspace):
@@ -182,15 +186,14 @@ def _work(block, workspace):
 
 
 def _general(block, k, workspace):
-    """The survivors of any finite block: float groups, ``min``, one comparison of every score.
+    """The survivors of any finite block (negative scores, ``-0.0``, float64 integers): the same
+    groups on the float values, after one ``min`` for the check.
 
-    ``+inf`` passes ``min``; it reaches every bound, so it is caught among the survivors.
+    ``+inf`` passes ``min``; it reaches every bound, so it is caught among the survivors. ``-0.0``
+    equals ``0.0`` in every comparison, so both reach a bound of either.
     """
     work = _work(block, workspace)
-    bound = _bound(_fold(work, workspace, "groups", FOLD), k, workspace)
-    reach = np.greater_equal(work, bound[:, None], out=buffer(workspace, "reach", work.shape, np.bool_))
-    positions = np.flatnonzero(reach)
-    values = np.take(work.reshape(-1), positions)
+    positions, values = _gather(work, _fold(work, workspace, "groups", FOLD), k, workspace)
     if not np.all(np.isfinite(values)):
         raise NotFinite
     return positions, values
