@@ -110,13 +110,20 @@ def per_group_map(scores, Y, groups, *, k=10):
     return result
 
 
-def fit_from(model, initial_weights, X, Y, *, epochs, batch_size, callbacks=(), seed=0, **fit_kwargs):
+def fit_from(model, initial_weights, X, Y, *, epochs, batch_size, callbacks=(), seed=0, reset_seed_generators=False,
+             **fit_kwargs):
     """Train a compiled ``model`` from ``initial_weights``, as if it had never been trained.
 
     Resets the weights to ``initial_weights`` (``model.get_weights()`` taken once, before the
     first run), every optimizer variable but the learning rate to its start (the step counter to 0,
     momenta to 0; a ``LossScaleOptimizer`` keeps its loss scale), and seeds Python, NumPy and
     Keras with ``seed`` (the shuffling), then calls ``model.fit(X, Y, verbose=0, ...)``.
+
+    The layers' own random state (the ``keras.random.SeedGenerator`` of a dropout or a noise
+    layer, which ``get_weights`` and ``seed`` leave alone) carries on from the previous run unless
+    ``reset_seed_generators=True``: a model that draws while training (``Dropout``, ``expert_dropout``,
+    SNR's routing noise) repeats its run exactly only with the reset. It is off by default because
+    the committed outputs of notebook 07 come from runs whose dropout and noise carried on.
 
     Args:
         model: a compiled Keras model.
@@ -125,6 +132,8 @@ def fit_from(model, initial_weights, X, Y, *, epochs, batch_size, callbacks=(), 
         epochs, batch_size: as for ``fit``.
         callbacks: ``fit`` callbacks (for example a ``ProximalCallback``).
         seed: the seed set before training (default 0).
+        reset_seed_generators: also put every ``SeedGenerator`` of the model back to its start, so
+            that the run draws the same dropout masks and noise as the model's first (default False).
         **fit_kwargs: passed to ``fit`` (``validation_data``, ``shuffle``, ...).
 
     Returns:
@@ -134,6 +143,8 @@ def fit_from(model, initial_weights, X, Y, *, epochs, batch_size, callbacks=(), 
         raise ValueError("model must be compiled before fit_from. Received: a model without an optimizer")
     model.set_weights(initial_weights)
     _reset_optimizer(model.optimizer)
+    if reset_seed_generators:
+        _reset_seed_generators(model)
     keras.utils.set_random_seed(seed)
     return model.fit(X, Y, epochs=epochs, batch_size=batch_size, callbacks=list(callbacks), verbose=0,
                      **fit_kwargs)
@@ -147,3 +158,12 @@ def _reset_optimizer(optimizer):
     for variable in inner.variables:
         if id(variable) != keep:
             variable.assign(np.zeros(variable.shape, variable.dtype))
+
+
+def _reset_seed_generators(model):
+    # A layer's SeedGenerator holds its state in one variable, [seed, draws so far]; each draw adds
+    # 1 to the count and never changes the seed, so [seed, 0] is the state the layer was built with.
+    for variable in model.variables:
+        if variable.name == "seed_generator_state":
+            seed = variable.numpy()[0]
+            variable.assign(np.array([seed, 0], dtype=variable.dtype))

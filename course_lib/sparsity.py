@@ -11,6 +11,9 @@ Taught in notebooks 03a (``notebooks/03a_lasso.ipynb``, part 2) and 03b
     lasso_path(X, y)              the lasso on a decreasing grid of alphas, warm-started
     alpha_max(X, y)               the smallest alpha whose solution is all zeros
 
+The proximal operators and norms are :mod:`course_lib.proximal`'s, re-exported here (the notebooks
+call ``sparsity.soft_threshold``).
+
 Both solvers are one block coordinate descent (:func:`_block_coordinate_descent`) stopped by one
 duality gap (:func:`_duality_gap`): the lasso is its one-task case, where a block soft-threshold
 of a single coefficient is a soft-threshold.
@@ -30,6 +33,15 @@ import math
 
 import numpy as np
 
+from course_lib.proximal import (  # the proximal operators, re-exported: the notebooks call sparsity.soft_threshold
+    _finite_array,
+    _non_negative,
+    block_soft_threshold,
+    group_norm,
+    row_norms,
+    soft_threshold,
+)
+
 __all__ = [
     "alpha_max",
     "block_soft_threshold",
@@ -43,32 +55,8 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------
-# Argument checks
+# Argument checks of the solvers (those of arrays and thresholds: course_lib.proximal)
 # --------------------------------------------------------------------------------------------
-
-
-def _finite_array(value, name, ndim=None):
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of numbers. Received: {name}={value!r}") from None
-    if ndim is not None and array.ndim not in ndim:
-        dims = " or ".join(f"{n}-D" for n in ndim)
-        raise ValueError(f"{name} must be {dims}. Received: {name}.shape={array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must not contain NaN or infinity. Received: {name}=<array of shape "
-                         f"{array.shape} with {int(np.sum(~np.isfinite(array)))} non-finite value(s)>")
-    return array
-
-
-def _non_negative(value, name):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a non-negative number. Received: {name}={value!r}") from None
-    if not np.isfinite(number) or number < 0:
-        raise ValueError(f"{name} must be a non-negative number. Received: {name}={value!r}")
-    return number
 
 
 def _positive_int(value, name):
@@ -86,93 +74,6 @@ def _design(X, y, y_ndim):
     if X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(f"X must have at least one sample and one feature. Received: X.shape={X.shape}")
     return X, y
-
-
-# --------------------------------------------------------------------------------------------
-# Proximal operators and norms
-# --------------------------------------------------------------------------------------------
-
-
-def soft_threshold(x, t):
-    """The proximal operator of ``t * ||.||_1``, element-wise.
-
-    .. math:: S_t(x) = \\operatorname{sign}(x) \\max(|x| - t, 0)
-              = \\arg\\min_z \\tfrac12 (z - x)^2 + t |z|
-
-    Args:
-        x: array (any shape) or number.
-        t: non-negative threshold (a number, or an array that broadcasts against ``x``).
-
-    Returns:
-        An array of ``x``'s shape: entries with ``|x| <= t`` are exactly 0, the others move ``t``
-        towards 0.
-
-    Example:
-
-    >>> soft_threshold(np.array([-3.0, -0.5, 0.2, 2.0]), 1.0)
-    array([-2., -0.,  0.,  1.])
-
-    Taught in notebook 03a, part 2.
-    """
-    x = _finite_array(x, "x")
-    t = _finite_array(t, "t")
-    if np.any(t < 0):
-        raise ValueError(f"t must be non-negative. Received: t={t.tolist()!r}")
-    return np.sign(x) * np.maximum(np.abs(x) - t, 0.0)
-
-
-def row_norms(W):
-    """The Euclidean norm of each row of a 2-D array ``W`` (shape ``(d,)``)."""
-    W = _finite_array(W, "W", ndim=(2,))
-    return np.sqrt(np.sum(W * W, axis=1))
-
-
-def block_soft_threshold(W, t):
-    """The proximal operator of ``t * sum_j ||W_j||_2`` (the l1/l2 norm over the rows of ``W``).
-
-    .. math:: [\\operatorname{prox}_t(W)]_j = W_j \\max\\left(1 - \\frac{t}{\\|W_j\\|_2}, 0\\right)
-
-    Each row shrinks towards the origin along its own direction; a row whose norm is at most ``t``
-    becomes exactly zero *as a whole* (the feature leaves every task at once). With one column it is
-    :func:`soft_threshold`.
-
-    Args:
-        W: array of shape ``(d, T)``: one row per feature, one column per task (the seed's ``A``).
-        t: non-negative threshold.
-
-    Returns:
-        An array of shape ``(d, T)``.
-
-    Example:
-
-    >>> block_soft_threshold(np.array([[3.0, 4.0], [0.3, 0.4]]), 1.0)
-    array([[2.4, 3.2],
-           [0. , 0. ]])
-
-    Taught in notebook 03b, part 3.
-    """
-    W = _finite_array(W, "W", ndim=(2,))
-    t = _non_negative(t, "t")
-    norms = np.sqrt(np.sum(W * W, axis=1, keepdims=True))
-    scale = np.maximum(1.0 - t / np.where(norms > 0, norms, 1.0), 0.0)
-    return W * np.where(norms > 0, scale, 0.0)
-
-
-def group_norm(W, q=2):
-    """The l1/lq norm of ``W``: the sum over rows of each row's lq norm, ``sum_j ||W_j||_q``.
-
-    Args:
-        W: array of shape ``(d, T)``.
-        q: 1, 2 or ``np.inf`` (also any ``q >= 1``).
-
-    Taught in notebook 03b, part 3 (``q=2`` is the multi-task lasso penalty; ``q=inf`` is the
-    l1/l-infinity variant of the exercises).
-    """
-    W = _finite_array(W, "W", ndim=(2,))
-    q = float(q)
-    if not q >= 1:
-        raise ValueError(f"q must be >= 1 (a norm). Received: q={q!r}")
-    return float(np.sum(np.linalg.norm(W, ord=q, axis=1)))
 
 
 # --------------------------------------------------------------------------------------------

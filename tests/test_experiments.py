@@ -1,5 +1,5 @@
 """Tests for course_lib.experiments: evaluate on scores and on models (one output, a `labels` output),
-fit_from repeats a run exactly."""
+fit_from repeats a run exactly (a dropout run with reset_seed_generators=True)."""
 
 import doctest
 
@@ -55,6 +55,42 @@ def test_fit_from_repeats_a_run_exactly(momentum):
         np.testing.assert_array_equal(a, b)
     assert int(model.optimizer.iterations) == 10
     assert float(model.optimizer.learning_rate) == pytest.approx(0.1)
+
+
+def dropout_model():
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dropout(0.5, seed=3)(keras.layers.Dense(16, activation="relu")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(12, activation="sigmoid")(hidden))
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy")
+    return model
+
+
+def same_weights(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_fit_from_with_reset_seed_generators_repeats_a_dropout_run_exactly():
+    model = dropout_model()
+    initial = model.get_weights()
+    keras.utils.set_random_seed(0)
+    model.fit(X, Y, epochs=2, batch_size=8, verbose=0)  # the first run, from the model as built
+    first = model.get_weights()
+    for _ in range(2):
+        fit_from(model, initial, X, Y, epochs=2, batch_size=8, reset_seed_generators=True)
+        for a, b in zip(first, model.get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_fit_from_carries_dropouts_random_state_on_by_default():
+    # the default that notebook 07's outputs were produced with: the dropout masks go on from the last run
+    model = dropout_model()
+    initial = model.get_weights()
+    fit_from(model, initial, X, Y, epochs=2, batch_size=8)
+    first = model.get_weights()
+    fit_from(model, initial, X, Y, epochs=2, batch_size=8)
+    assert not same_weights(first, model.get_weights())
+    fit_from(model, initial, X, Y, epochs=2, batch_size=8, reset_seed_generators=True)
+    assert same_weights(first, model.get_weights())
 
 
 def test_fit_from_needs_a_compiled_model():

@@ -1,5 +1,5 @@
-"""Tests for course_lib.sparsity: closed forms, proximal operators, solvers against scikit-learn,
-NumPy only (the Keras pieces are tested in test_regularizers.py, test_callbacks.py, test_ops.py)."""
+"""Tests for course_lib.sparsity: closed forms, proximal operators (course_lib.proximal, through the
+names sparsity re-exports, as the notebooks call them), solvers against scikit-learn, NumPy only (the Keras pieces are tested in test_regularizers.py, test_callbacks.py, test_ops.py)."""
 
 import doctest
 import os
@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 from scipy import optimize
 from sklearn import linear_model
 
+from course_lib import proximal
 from course_lib import sparsity as sp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -244,11 +245,18 @@ def test_bad_input_raises_value_error_naming_the_argument(call, name):
 
 def test_importing_and_solving_loads_no_tensorflow():
     code = ("import sys; import course_lib.sparsity as sp; sp.lasso([[1.0], [2.0]], [1.0, 2.0], 0.1); "
-            "sp.multitask_lasso([[1.0], [2.0]], [[1.0], [2.0]], 0.1); "
+            "sp.multitask_lasso([[1.0], [2.0]], [[1.0], [2.0]], 0.1); sp.block_soft_threshold([[1.0, 2.0]], 0.5); "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
-def test_docstring_examples():
-    result = doctest.testmod(sp, optionflags=doctest.NORMALIZE_WHITESPACE)
+def test_the_proximal_operators_are_importable_from_sparsity():
+    # notebooks 03a and 03b call sparsity.soft_threshold, sparsity.block_soft_threshold, sparsity.group_norm
+    for name in proximal.__all__:
+        assert name in sp.__all__ and getattr(sp, name) is getattr(proximal, name), name
+
+
+@pytest.mark.parametrize("module", [sp, proximal], ids=["sparsity", "proximal"])
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

@@ -103,6 +103,18 @@ def load_yt8m(
     _check_arguments(batch_size=batch_size, num_classes=num_classes, shuffle_buffer=shuffle_buffer,
                      num_shards=num_shards, shard_index=shard_index, seed=seed, cache=cache)
     groups = _label_groups(label_groups, num_classes)
+    batch_size, num_shards, shard_index = _input_pipeline(batch_size, num_shards, shard_index, input_context)
+    files = _pipeline_files(pattern, num_shards, shard_index, num_classes, skip_corrupt, check_files)
+    dataset = _records(files, shuffle=shuffle, seed=seed, cache=cache)
+    dataset = _batches(dataset, batch_size, shuffle=shuffle, seed=seed, shuffle_buffer=shuffle_buffer, repeat=repeat,
+                       drop_remainder=drop_remainder)
+    parse = _batch_parser(int(num_classes), include_id, groups)
+    dataset = dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return _named_errors(dataset.prefetch(tf.data.AUTOTUNE), files, int(num_classes))
+
+
+def _input_pipeline(batch_size, num_shards, shard_index, input_context):
+    """``(batch size, num_shards, shard_index)`` of this input pipeline, from ``input_context`` when given."""
     if input_context is not None:
         num_shards = input_context.num_input_pipelines
         shard_index = input_context.input_pipeline_id
@@ -112,19 +124,14 @@ def load_yt8m(
             f"shard_index must be in [0, num_shards). Received: shard_index={shard_index}, "
             f"num_shards={num_shards}"
         )
+    return batch_size, num_shards, shard_index
 
+
+def _pipeline_files(pattern, num_shards, shard_index, num_classes, skip_corrupt, check_files):
+    """The files this pipeline reads: every match of ``pattern`` checked (or the corrupt ones left out), sharded."""
     files = list_shards(pattern)
     if skip_corrupt:
-        problems = verify_shards(files, full=True, num_classes=num_classes)
-        if problems:
-            warnings.warn(
-                f"skipped {len(problems)} corrupt shard(s) of {len(files)}:\n"
-                + "\n".join(f"  {problem}" for problem in problems.values()),
-                stacklevel=2,
-            )
-            files = [f for f in files if f not in problems]
-            if not files:
-                raise ShardError(f"every shard matching {pattern!r} is corrupt")
+        files = _without_corrupt(files, pattern, num_classes)
     elif check_files:
         for path in (f for f in files if "://" not in f):
             problem = tfrecord.check_framing(path)
@@ -135,12 +142,30 @@ def load_yt8m(
             f"{len(files)} file(s) match {pattern!r}, fewer than num_shards={num_shards}: "
             "file-level sharding needs at least one file per input pipeline"
         )
-    files = files[shard_index::num_shards]
+    return files[shard_index::num_shards]
 
+
+def _without_corrupt(files, pattern, num_classes):
+    """``files`` but the ones that fail a full read, with a warning listing each; ``ShardError`` if none is left."""
+    problems = verify_shards(files, full=True, num_classes=num_classes)
+    if not problems:
+        return files
+    warnings.warn(
+        f"skipped {len(problems)} corrupt shard(s) of {len(files)}:\n"
+        + "\n".join(f"  {problem}" for problem in problems.values()),
+        stacklevel=4,  # load_yt8m's caller
+    )
+    files = [f for f in files if f not in problems]
+    if not files:
+        raise ShardError(f"every shard matching {pattern!r} is corrupt")
+    return files
+
+
+def _records(files, *, shuffle, seed, cache):
+    """Blocks of up to ``BLOCK`` serialized records of one file each, tagged ``"<file>:<index>"``, interleaved."""
     dataset = tf.data.Dataset.from_tensor_slices(files)
     if shuffle:
         dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    # Elements are blocks of up to BLOCK records of one file, each record tagged "<file>:<index>".
     dataset = dataset.interleave(
         _tagged_blocks,
         cycle_length=min(len(files), 8),
@@ -149,18 +174,18 @@ def load_yt8m(
     )
     if cache:
         dataset = dataset.cache("" if cache is True else str(cache))
-    if shuffle:  # record-level shuffling needs records, not blocks
-        dataset = dataset.unbatch().shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-        if repeat:
-            dataset = dataset.repeat()
-        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    else:
-        if repeat:
-            dataset = dataset.repeat()
-        dataset = dataset.rebatch(batch_size, drop_remainder=drop_remainder)
-    parse = _batch_parser(int(num_classes), include_id, groups)
-    dataset = dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return _named_errors(dataset.prefetch(tf.data.AUTOTUNE), files, int(num_classes))
+    return dataset
+
+
+def _batches(blocks, batch_size, *, shuffle, seed, shuffle_buffer, repeat, drop_remainder):
+    """Batches of ``batch_size`` tagged records from ``blocks``: shuffled records, or blocks re-batched in order."""
+    if not shuffle:
+        return (blocks.repeat() if repeat else blocks).rebatch(batch_size, drop_remainder=drop_remainder)
+    # record-level shuffling needs records, not blocks
+    records = blocks.unbatch().shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        records = records.repeat()
+    return records.batch(batch_size, drop_remainder=drop_remainder)
 
 
 def _check_arguments(cache, seed, **counts):

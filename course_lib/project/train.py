@@ -97,44 +97,72 @@ def train(
     if initial_epoch >= config["epochs"]:
         print(f"{out}: already trained for {initial_epoch} epoch(s) (--epochs {config['epochs']}); nothing to do")
         return keras.callbacks.History()
-    build_args = dict(config["model_args"])
-    if "seed" in model_arguments(config["model"]):
-        build_args.setdefault("seed", config["seed"])
+    build_args = _build_arguments(config)
     tasks = model_tasks(config["model"], **build_args)
     train_set, validation_set, steps = _datasets(distribution, config, tasks, epoch_seed=config["seed"] + initial_epoch)
     chief = distribute.is_chief(distribution)
-    folder = Path(out) if chief else Path(tempfile.mkdtemp(prefix="course_lib_worker_"))
-    if chief:
-        runs.start(out, config, initial_epoch)
-    if initial_epoch:
-        print(f"{out}: resuming after epoch {initial_epoch} from {last}")
+    folder = _run_folder(out, config, initial_epoch, last, chief=chief)
     keras.utils.set_random_seed(config["seed"] + initial_epoch)
     try:
         with dtype_policy("mixed_float16" if mixed_precision else "float32"), distribution.scope():
-            net = build_model(config["model"], **build_args)
-            _compile(net, tasks, config, validate=validation_set is not None)
-            if last is not None:
-                _restore(net, last, same_optimizer=previous.get("mixed_precision") == mixed_precision)
-            callbacks = [
-                _RequireSteps(config),  # first: an epoch of no step is not checkpointed nor logged
-                # The history row before the checkpoint: killed between the two, the run resumes from
-                # the previous checkpoint and runs.start drops the row (a row is never lost).
-                keras.callbacks.CSVLogger(str(folder / runs.HISTORY), append=True),
-                EpochCheckpoint(folder / runs.CHECKPOINTS, keep=config["keep_checkpoints"]),
-                keras.callbacks.TerminateOnNaN(),
-            ]
-            with warnings.catch_warnings(), shard_errors(_read_patterns(config)):
-                # The shards' length is unknown until the first pass ends; that is expected here.
-                warnings.filterwarnings("ignore", message="Your input ran out of data")
-                history = net.fit(train_set, validation_data=validation_set, epochs=config["epochs"],
-                                  initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False,
-                                  callbacks=callbacks,
-                                  verbose=(1 if sys.stdout.isatty() else 2) if verbose == "auto" else verbose)
+            net = _model(config, build_args, tasks, validate=validation_set is not None, checkpoint=last,
+                         same_optimizer=previous.get("mixed_precision") == mixed_precision)
+            history = _fit(net, config, train_set, validation_set, steps=steps, initial_epoch=initial_epoch,
+                           callbacks=_callbacks(config, folder), verbose=verbose)
         _require_finite(history, config)
         return history
     finally:
         if not chief:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _build_arguments(config):
+    """The builder's keyword arguments: the ``--model-arg``s, and ``seed`` from ``--seed`` unless they set one."""
+    build_args = dict(config["model_args"])
+    if "seed" in model_arguments(config["model"]):
+        build_args.setdefault("seed", config["seed"])
+    return build_args
+
+
+def _run_folder(out, config, initial_epoch, last, *, chief):
+    """Where this worker writes: the run folder ``out``, started, on the chief; a temporary folder elsewhere."""
+    folder = Path(out) if chief else Path(tempfile.mkdtemp(prefix="course_lib_worker_"))
+    if chief:
+        runs.start(out, config, initial_epoch)
+    if initial_epoch:
+        print(f"{out}: resuming after epoch {initial_epoch} from {last}")
+    return folder
+
+
+def _model(config, build_args, tasks, *, validate, checkpoint=None, same_optimizer=True):
+    """The compiled model, restored from ``checkpoint`` when the run resumes (call in the strategy's scope)."""
+    net = build_model(config["model"], **build_args)
+    _compile(net, tasks, config, validate=validate)
+    if checkpoint is not None:
+        _restore(net, checkpoint, same_optimizer=same_optimizer)
+    return net
+
+
+def _callbacks(config, folder):
+    """The run's callbacks: a history row, then a checkpoint, after every epoch (into ``folder``)."""
+    return [
+        _RequireSteps(config),  # first: an epoch of no step is not checkpointed nor logged
+        # The history row before the checkpoint: killed between the two, the run resumes from
+        # the previous checkpoint and runs.start drops the row (a row is never lost).
+        keras.callbacks.CSVLogger(str(folder / runs.HISTORY), append=True),
+        EpochCheckpoint(folder / runs.CHECKPOINTS, keep=config["keep_checkpoints"]),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+
+
+def _fit(net, config, train_set, validation_set, *, steps, initial_epoch, callbacks, verbose):
+    """Keras' ``fit`` from ``initial_epoch`` to ``config["epochs"]``, a bad shard raising ``ShardError``."""
+    with warnings.catch_warnings(), shard_errors(_read_patterns(config)):
+        # The shards' length is unknown until the first pass ends; that is expected here.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        return net.fit(train_set, validation_data=validation_set, epochs=config["epochs"],
+                       initial_epoch=initial_epoch, steps_per_epoch=steps, shuffle=False, callbacks=callbacks,
+                       verbose=(1 if sys.stdout.isatty() else 2) if verbose == "auto" else verbose)
 
 
 class DivergedError(ValueError):
