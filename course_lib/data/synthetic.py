@@ -100,6 +100,11 @@ SCALE_SIGNAL = 1  # 1: the per-video scale r multiplies signal and noise; 0: the
 SIGNAL_SHAPE = 1000.0  # per-video signal amplitude q = sqrt(Gamma(k) / k); k = 1000: q ~ 1
 VERTICAL_SHARE = 0.5  # share of a label's direction that is its vertical's
 NUM_GROUPS = 5
+# Nuisance styles (the look of a video: a static picture with music, a talking head, gameplay
+# footage): each video has one, drawn independently of its labels; a style adds its centre.
+NUM_STYLES = 50
+STYLE_NORM = 0.5  # norm of a style's centre per sqrt(dimension), against unit noise
+PCA_ORDER = 1
 MANIFEST = "SYNTHETIC.json"
 GENERATOR = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # a changed generator regenerates
 
@@ -200,12 +205,34 @@ class World:
         spread = np.concatenate([_spread(rng, "rgb", spec.RGB_SIZE), _spread(rng, "audio", spec.AUDIO_SIZE)])
         self.spread = spread.astype(np.float32)
         self.offset = np.where(self.is_audio, rng.normal(0, 0.02, dims), rng.normal(0.01, 0.01, dims)).astype(np.float32)
+        self.style_centres = np.random.default_rng([seed, 7]).standard_normal((NUM_STYLES, dims), dtype=np.float32)
+        self.style_centres *= np.float32(STYLE_NORM)
+        if PCA_ORDER:
+            self._rotate_to_principal_axes(np.random.default_rng([seed, 8]))
         # Standardise each latent dimension over a calibration draw.
-        labels = self.draw_labels(np.random.default_rng([seed, 1]), 4096)
-        latent = self._latent(np.random.default_rng([seed, 2]), labels)
+        calibration = np.random.default_rng([seed, 1])
+        labels = self.draw_labels(calibration, 4096)
+        styles = calibration.integers(NUM_STYLES, size=4096)
+        latent = self._latent(np.random.default_rng([seed, 2]), labels, styles)
         self.latent_mean = latent.mean(0, dtype=np.float64).astype(np.float32)
         self.latent_std = latent.std(0)
         self.latent_scale = (self.spread / self.latent_std).astype(np.float32)
+
+    def _rotate_to_principal_axes(self, rng, videos=20_000):
+        """Rotate each modality onto the principal axes of the label signals' and the styles'
+        covariance, in decreasing order: dimension 0 carries the most variance and the dimensions are
+        uncorrelated, as after PCA; the informative subspace becomes the leading dimensions."""
+        signal = self._latent(rng, self.draw_labels(rng, videos), noise_scale=0.0).astype(np.float64)
+        informative = np.zeros_like(self.informative)
+        for part in (slice(0, spec.RGB_SIZE), slice(spec.RGB_SIZE, None)):
+            covariance = np.cov(signal[:, part], rowvar=False)
+            covariance += np.cov(self.style_centres[:, part].astype(np.float64), rowvar=False, bias=True)
+            covariance += 1e-6 * np.diag(self.informative[part])  # the informative subspace comes first
+            rotation = np.linalg.eigh(covariance)[1][:, ::-1].astype(np.float32)
+            self.label_signal[:, part] = self.label_signal[:, part] @ rotation
+            self.style_centres[:, part] = self.style_centres[:, part] @ rotation
+            informative[part][: self.informative[part].sum()] = True
+        self.informative = informative
 
     def _fit_label_weights(self, rng, rounds=8, videos=10_000):
         """Fit the draw so that label frequencies follow TrainVideoCount and videos per vertical the
@@ -262,7 +289,7 @@ class World:
         keep = ~repeat & (np.cumsum(~repeat, axis=1) <= n[:, None])
         return np.split(candidates[keep], np.cumsum(keep.sum(axis=1))[:-1])
 
-    def _latent(self, rng, labels, noise_scale=None):
+    def _latent(self, rng, labels, styles=None, noise_scale=None):
         """``sum_l w_l q / n ** COUNT_POWER + noise_scale * eps``, (videos, dims) float32."""
         sizes = np.array([len(ids) for ids in labels])
         slots = np.zeros((len(labels), sizes.max()), np.int64)
@@ -275,18 +302,19 @@ class World:
         for j in range(slots.shape[1]):  # the j-th label of every video that has one
             rows = np.flatnonzero(sizes > j)
             latent[rows] += self.label_signal[slots[rows, j]] * weight[rows, None]
-        return latent
+        return latent if styles is None else latent + self.style_centres[styles]
 
     def draw_features(self, rng, labels):
         """``(mean_rgb, mean_audio)`` float32 arrays for the videos whose labels are given."""
+        styles = rng.integers(NUM_STYLES, size=len(labels))
         scale = np.empty((len(labels), len(self.is_audio)), np.float32)
         for name, part in (("rgb", slice(0, spec.RGB_SIZE)), ("audio", slice(spec.RGB_SIZE, None))):
             k = SCALE_SHAPE[name]
             scale[:, part] = np.sqrt(rng.gamma(k, 1 / k, (len(labels), 1)))
         if SCALE_SIGNAL:
-            z = (self._latent(rng, labels) - self.latent_mean) * scale * self.latent_scale
+            z = (self._latent(rng, labels, styles) - self.latent_mean) * scale * self.latent_scale
         else:
-            z = (self._latent(rng, labels, scale) - self.latent_mean) * self.latent_scale
+            z = (self._latent(rng, labels, styles, scale) - self.latent_mean) * self.latent_scale
         x = np.clip(_squash(z + self.offset), FEATURE_LOW, FEATURE_HIGH)
         return x[:, : spec.RGB_SIZE], x[:, spec.RGB_SIZE :]
 
