@@ -92,19 +92,21 @@ SAME_VERTICAL = 0.85
 # Spread of dimension d (fitted to the real shards): a + b (1 + d / c) ** -p, per modality.
 SPREAD = {"rgb": (0.3516, 0.44, 19.35, 0.466), "audio": (0.4319, 0.50, 20.98, 0.5)}
 SPREAD_JITTER = 0.005  # log-normal, per dimension
-SCALE_SHAPE = {"rgb": 1.4, "audio": 30.0}  # per-video scale r = sqrt(Gamma(k) / k): rgb excess kurtosis ~3 / k
-SIGNAL = 4.0  # norm of a label's signal, against unit noise in each of the 1,152 dimensions
+SCALE_SHAPE = {"rgb": 1.1, "audio": 30.0}  # per-video scale r = sqrt(Gamma(k) / k): rgb excess kurtosis ~3 / k
+SIGNAL = 14.0  # typical norm of a label's signal, against unit noise in each of the 1,152 dimensions
+SPECIFICITY = -0.1  # a label's signal norm goes as TrainVideoCount ** -SPECIFICITY: frequent labels a little stronger
 # Tuning knobs kept at their chosen values (bench/sample_vs_real.py measured the alternatives):
 COUNT_POWER = 0.0  # a video's signal: the sum of its labels' divided by n ** COUNT_POWER
-SCALE_SIGNAL = 1  # 1: the per-video scale r multiplies signal and noise; 0: the noise only
-SIGNAL_SHAPE = 1000.0  # per-video signal amplitude q = sqrt(Gamma(k) / k); k = 1000: q ~ 1
-VERTICAL_SHARE = 0.5  # share of a label's direction that is its vertical's
+SCALE_SIGNAL = 0  # 1: the per-video scale r multiplies signal and noise; 0: the noise only
+SIGNAL_SHAPE = 1.5  # per-video signal amplitude q = sqrt(Gamma(k) / k): some videos show their labels faintly
+VERTICAL_SHARE = 0.3  # share of a label's direction that is its vertical's
 NUM_GROUPS = 5
 # Nuisance styles (the look of a video: a static picture with music, a talking head, gameplay
-# footage): each video has one, drawn independently of its labels; a style adds its centre.
-NUM_STYLES = 50
-STYLE_NORM = 0.5  # norm of a style's centre per sqrt(dimension), against unit noise
-PCA_ORDER = 1
+# footage): each video has one of NUM_STYLES, drawn independently of its labels, and the style adds
+# its centre, of norm STYLE_NORM per sqrt(dimension) against unit noise.
+NUM_STYLES = 200
+STYLE_NORM = 0.65
+STYLES_OUTSIDE_PCA = 8  # styles left out of the rotation's covariance: some correlation stays, as in real features
 MANIFEST = "SYNTHETIC.json"
 GENERATOR = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # a changed generator regenerates
 
@@ -197,7 +199,9 @@ class World:
         self.vertical_dirs = vertical_dirs = (coordinates @ basis.T).astype(np.float32)  # (verticals, dims) u_v
         label_dirs = rng.standard_normal((voc.num_classes, dims)) * self.informative
         label_dirs /= np.linalg.norm(label_dirs, axis=1, keepdims=True)
-        strength = np.asarray(self.truth["strength"])[voc.vertical_ids, None]
+        norm = voc.train_counts.astype(np.float64) ** -SPECIFICITY
+        norm /= np.sqrt((voc.train_counts * norm**2).sum() / voc.train_counts.sum())  # 1 per label occurrence
+        strength = (np.asarray(self.truth["strength"])[voc.vertical_ids] * norm)[:, None]
         self.label_signal = (SIGNAL * strength * (np.sqrt(VERTICAL_SHARE) * vertical_dirs[voc.vertical_ids]
                              + np.sqrt(1 - VERTICAL_SHARE) * label_dirs)).astype(np.float32)
         self.label_noise = np.asarray(self.truth["label_noise"])
@@ -207,8 +211,7 @@ class World:
         self.offset = np.where(self.is_audio, rng.normal(0, 0.02, dims), rng.normal(0.01, 0.01, dims)).astype(np.float32)
         self.style_centres = np.random.default_rng([seed, 7]).standard_normal((NUM_STYLES, dims), dtype=np.float32)
         self.style_centres *= np.float32(STYLE_NORM)
-        if PCA_ORDER:
-            self._rotate_to_principal_axes(np.random.default_rng([seed, 8]))
+        self._rotate_to_principal_axes(np.random.default_rng([seed, 8]))
         # Standardise each latent dimension over a calibration draw.
         calibration = np.random.default_rng([seed, 1])
         labels = self.draw_labels(calibration, 4096)
@@ -217,18 +220,25 @@ class World:
         self.latent_mean = latent.mean(0, dtype=np.float64).astype(np.float32)
         self.latent_std = latent.std(0)
         self.latent_scale = (self.spread / self.latent_std).astype(np.float32)
+        # One correction, so that the spreads hold after the per-video scale and the squashed tails.
+        features = np.concatenate(self.draw_features(np.random.default_rng([seed, 10]), labels), axis=1)
+        self.latent_scale *= self.spread / features.std(0)
 
     def _rotate_to_principal_axes(self, rng, videos=20_000):
-        """Rotate each modality onto the principal axes of the label signals' and the styles'
-        covariance, in decreasing order: dimension 0 carries the most variance and the dimensions are
-        uncorrelated, as after PCA; the informative subspace becomes the leading dimensions."""
+        """Rotate each modality onto the principal axes of the covariance of the label signals and
+        the styles, so that the dimensions are uncorrelated, as after PCA. The axes are ordered by the
+        label signal's variance along them: the leading dimensions carry the most label information
+        (and get the largest spreads), and the informative subspace becomes the leading dimensions."""
         signal = self._latent(rng, self.draw_labels(rng, videos), noise_scale=0.0).astype(np.float64)
         informative = np.zeros_like(self.informative)
         for part in (slice(0, spec.RGB_SIZE), slice(spec.RGB_SIZE, None)):
-            covariance = np.cov(signal[:, part], rowvar=False)
-            covariance += np.cov(self.style_centres[:, part].astype(np.float64), rowvar=False, bias=True)
+            between = np.cov(signal[:, part], rowvar=False)
+            styles = self.style_centres[STYLES_OUTSIDE_PCA:, part].astype(np.float64)
+            covariance = between + np.cov(styles, rowvar=False, bias=True)
             covariance += 1e-6 * np.diag(self.informative[part])  # the informative subspace comes first
-            rotation = np.linalg.eigh(covariance)[1][:, ::-1].astype(np.float32)
+            rotation = np.linalg.eigh(covariance)[1][:, ::-1]
+            along = np.einsum("ij,ik,kj->j", rotation, between, rotation)  # label variance along each axis
+            rotation = rotation[:, np.argsort(-along, kind="stable")].astype(np.float32)
             self.label_signal[:, part] = self.label_signal[:, part] @ rotation
             self.style_centres[:, part] = self.style_centres[:, part] @ rotation
             informative[part][: self.informative[part].sum()] = True
