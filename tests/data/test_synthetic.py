@@ -143,9 +143,12 @@ def test_labels_cooccur_mostly_inside_their_vertical(medium_world):
 
 
 def test_baselines_rank_as_on_real_data(medium_world):
-    # Real shards (bench/sample_vs_real.py): the training-free nearest centroid is the weakest of the
-    # three, MAP@10 0.34 against FCN 0.42 and logistic 0.61 (GAP@20 0.22 / 0.37 / 0.45). Here at CI
-    # size: 2,400 train and 600 validate videos.
+    # Real shards at the bench's size (bench/sample_vs_real.py, 4,438 train videos): the nearest
+    # centroid is the weakest of the three, MAP@10 0.35 against FCN 0.42 and logistic 0.61 (GAP@20
+    # 0.22 / 0.37 / 0.45); README's table has the sample's column. Here at CI size, 2,400 train and
+    # 600 validate videos. On the first 2,400 and 600 real ones the FCN's 5 epochs are too few to
+    # pass the centroid on MAP@10 (0.315 against 0.351), though it does on GAP@20 (0.232 against
+    # 0.211); the logistic model beats it on both. The sample must rank them the same way.
     bench = _bench()
     x, y = bench.load(sorted(medium_world.glob("train*.tfrecord")))
     x_val, y_val = bench.load(sorted(medium_world.glob("validate*.tfrecord")))
@@ -154,7 +157,7 @@ def test_baselines_rank_as_on_real_data(medium_world):
         scores[name] = bench.train_scores(name, x, y, x_val)
     map10 = {name: metrics.map_at_k(y_val, s, 10) for name, s in scores.items()}
     gap20 = {name: metrics.gap_at_k(y_val, s, 20) for name, s in scores.items()}
-    assert map10["centroid"] < min(map10["fcn"], map10["logistic"]), map10
+    assert map10["centroid"] < map10["logistic"] and map10["fcn"] < map10["logistic"], map10
     assert gap20["centroid"] < min(gap20["fcn"], gap20["logistic"]), gap20
 
 
