@@ -55,6 +55,7 @@ ROWS = (
     ("audio_order", "Spearman(dimension index, std), audio", "abs", 0.10),
     ("rgb_kurtosis", "rgb excess kurtosis", "rel", 0.25),
     ("audio_edge", "audio values at the range edge +-2", "abs", 0.001),
+    ("audio_tail", "audio values beyond +-1.95 (a pile-up just inside the edge)", "abs", 0.001),
     ("rgb_top10_pc", "top-10 PCs' share of the correlation spectrum, rgb", "rel", 0.25),
     ("audio_top10_pc", "top-10 PCs' share of the correlation spectrum, audio", "rel", 0.25),
     ("centroid_map", "nearest centroid: MAP@10", "abs", 0.08),
@@ -67,7 +68,7 @@ ROWS = (
     ("logistic_hit1", "logistic, 5 epochs: hit@1", "abs", 0.08),
 )
 PERCENT = {"centroid_rare", "labels_one", "game_share", "top10_share", "top100_share", "arts", "games", "autos", "sports",
-           "food", "audio_edge", "rgb_top10_pc", "audio_top10_pc"}
+           "food", "audio_edge", "audio_tail", "rgb_top10_pc", "audio_top10_pc"}
 TRAINED = ("fcn_gap", "fcn_map", "logistic_gap", "logistic_map", "logistic_hit1")
 
 
@@ -141,6 +142,7 @@ def feature_statistics(x):
     low, high = spec.FEATURE_RANGE
     audio = x[:, AUDIO]
     stats["audio_edge"] = float(((audio <= low + 0.01) | (audio >= high - 0.01)).mean())
+    stats["audio_tail"] = float((np.abs(audio) > 1.95).mean())
     return stats
 
 
@@ -219,7 +221,7 @@ def _format(key, value):
     if value is None:
         return "-"
     if key in PERCENT:
-        return f"{100 * value:.2f} %" if key == "audio_edge" else f"{100 * value:.1f} %"
+        return f"{100 * value:.2f} %" if key in ("audio_edge", "audio_tail") else f"{100 * value:.1f} %"
     return f"{value:,.0f}" if key == "distinct" else f"{value:.3f}"
 
 
