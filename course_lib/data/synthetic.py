@@ -22,34 +22,41 @@ Labels.
     as in the real shards, while the histogram of ``n`` stays exact.
 
 Features.
-    Weak, high-dimensional and nearly uncorrelated, like PCA-ed real features. Each label ``l``
-    of vertical ``v`` has a signal ``w_l = A s_v (sqrt(b) u_v + sqrt(1 - b) e_l)``, unit
-    directions ``u_v`` (the vertical's, see the task structure below) and ``e_l`` (the label's own,
-    Gaussian), both on a fixed set of informative dimensions (:attr:`World.informative`: about 45 %
-    of rgb and 60 % of audio, more among the leading dimensions), ``A = SIGNAL`` = 4 against unit
-    noise in each of 1,152 dimensions, ``b = VERTICAL_SHARE`` = 0.5, ``s_v`` the vertical's
-    strength. A video's latent is ``z = sum_l w_l + eps`` (the sum over its labels; ``eps`` unit
-    Gaussian noise in all 1,152 dimensions): a weak signal a linear model finds along the right
-    directions, but spread so thinly that a rare label's class centroid (a few videos) is mostly
-    noise. Each dimension ``d`` is standardised and given the spread ``a + b' (1 + d / c) ** -p``
-    fitted to the real shards (:data:`SPREAD`; about 0.79 down to 0.40 for rgb, 0.93 down to 0.6
-    for audio, jittered by 0.5 %), so spreads decrease with the index as after PCA. Each modality
-    of a video is then scaled by ``r = sqrt(Gamma(k) / k)`` (:data:`SCALE_SHAPE`; real frame means
-    vary a lot in norm): for rgb this scale mixture gives the real excess kurtosis of about 1.7;
-    audio stays near Gaussian. A small offset is added and tails beyond 1.5 are compressed
-    smoothly (``tanh``) below 1.99, so
-    values stay in the real range [-1.9921875, 2.0078125] with no pile-up at its edges.
+    Uncorrelated dimensions with decreasing spreads, like PCA-ed real features; a label signal
+    strongest along the leading dimensions; and a nuisance that fools a training-free classifier.
+    Each label ``l`` of vertical ``v`` has a signal ``w_l = A s_v m_l (sqrt(b) u_v + sqrt(1 - b) e_l)``
+    with unit directions ``u_v`` (the vertical's, see the task structure below and
+    :mod:`course_lib.data.synthetic_tasks`) and ``e_l`` (the
+    label's own, Gaussian), both on a fixed set of informative dimensions; ``A = SIGNAL`` = 14
+    against unit noise in each of 1,152 dimensions; ``b = VERTICAL_SHARE`` = 0.3; ``s_v`` the
+    vertical's strength; ``m_l`` proportional to ``TrainVideoCount ** 0.1`` (``SPECIFICITY``),
+    normalised to 1 per label occurrence: frequent labels show a little more. A video's latent is
+    ``z = q sum_l w_l + c_s + eps``: the sum over its labels, times an amplitude
+    ``q = sqrt(Gamma(1.2) / 1.2)`` (``SIGNAL_SHAPE``: some videos show their labels faintly);
+    plus the centre ``c_s`` of the video's style, one of ``NUM_STYLES`` = 200 drawn independently of
+    its labels (the look of a video: a static picture with music, a talking head, gameplay), of
+    norm 0.7 per dimension (``STYLE_NORM``); plus unit Gaussian noise ``eps``. Videos of one style
+    are near each other whatever their labels, so the class centroid of a rare label (its few
+    videos) is close to every video of their styles: the training-free nearest centroid ranks such
+    labels too high, as on real shards, while a trained model learns to ignore the styles.
+    Each modality is then rotated onto the principal axes of the covariance of the label signals
+    and the styles (:meth:`World._rotate_to_principal_axes`), ordered by the label variance along
+    them, so the dimensions are uncorrelated and the leading ones carry the most label information
+    (:attr:`World.informative`: the leading 45 % of rgb and 60 % of audio dimensions, which hold
+    about 97 to 99 % of the label variance). Eight styles are left out of that covariance
+    (``STYLES_OUTSIDE_PCA``): a little correlation stays, as in real features, whose principal
+    axes were fitted on frames rather than on video means. Each dimension ``d`` is standardised
+    and given the spread ``a + b' (1 + d / c) ** -p`` fitted to the real shards (:data:`SPREAD`;
+    about 0.79 down to 0.40 for rgb, 0.93 down to 0.6 for audio, jittered by 0.5 %), so spreads
+    decrease with the index as after PCA. The noise of each modality of a video is scaled by
+    ``r = sqrt(Gamma(k) / k)`` (:data:`SCALE_SHAPE`; real frame means vary a lot in norm): for rgb
+    this scale mixture gives the real excess kurtosis of about 1.6; audio stays near Gaussian. A
+    small offset is added and tails beyond 1.5 are compressed smoothly (``tanh``) below 1.97, so
+    values stay in the real range [-1.9921875, 2.0078125] with no pile-up at its edges; one
+    calibration pass corrects the scales so the spreads hold after the scale mixture and the tails.
 
-Task structure (the ground truth for notebooks 04-07, :func:`task_structure`).
-    The 25 verticals are the tasks. They fall into ``NUM_GROUPS`` = 5 seeded groups of five.
-    ``u_v = sign_v sqrt(rho) d_g + sqrt(1 - rho) f_v`` with ``d_g`` the group's direction, ``f_v``
-    the vertical's own and all of them orthonormal, so two verticals of one group have cosine
-    ``+rho`` (``-rho`` for the one vertical per group whose sign is -1: its signal conflicts with
-    its group's), and verticals of different groups have cosine 0. ``rho`` is the one knob,
-    ``relatedness`` (default 0.5; 0 = unrelated tasks, 1 = one shared direction per group), as the
-    cosine between the tasks' weight vectors in the MMoE paper's synthetic experiment. Strengths
-    ``s_v`` are drawn in [0.7, 1.3] (some tasks are harder), and one vertical per group is noisy.
-    ``SYNTHETIC.json`` stores the structure beside the arguments.
+Task structure (the ground truth for notebooks 04-07).
+    See :mod:`course_lib.data.synthetic_tasks` (:func:`task_structure`, re-exported here).
 
 Label noise.
     Each label of a noisy vertical is replaced, with that vertical's probability (0.2 to 0.3), by
@@ -59,8 +66,8 @@ Ids.
     Four characters like the real ones: two for the video, two for the shard (``a-z A-Z 0-9``),
     distinct across every shard written with one seed.
 
-So the three baselines rank as on real data (a trained logistic model and the FCN beat the
-training-free nearest class centroid), per-vertical heads have related, conflicting, noisy and
+So the three baselines rank and score as on real data (a trained logistic model first, then the
+FCN, the training-free nearest class centroid last on GAP@20; ``bench/sample_vs_real.py``), per-vertical heads have related, conflicting, noisy and
 harder tasks to show, and the l1/l2 row-sparse first layer of notebook 03b has informative and
 uninformative inputs to tell apart.
 """
@@ -77,7 +84,8 @@ from tqdm import tqdm
 
 from course_lib.data import spec
 from course_lib.data.options import SAMPLE_ARGS
-from course_lib.data.names import ID_ALPHABET, shard_code
+from course_lib.data.names import ID_ALPHABET, shard_code, split_plan
+from course_lib.data.synthetic_tasks import NUM_GROUPS, task_structure  # noqa: F401 (re-exported)
 from course_lib.data.vocabulary import TRAIN_VIDEOS, load_vocabulary
 
 # Labels per video in the 20 real validation shards (n = 1 .. 15).
@@ -87,74 +95,29 @@ LABEL_COUNT_HISTOGRAM = np.array([1540, 1290, 1024, 927, 539, 259, 156, 84, 31, 
 VERTICAL_VIDEOS = np.array([1423, 2325, 781, 459, 264, 429, 736, 242, 55, 311, 127, 155, 187, 217, 88, 33, 51, 76,
                             133, 21, 52, 12, 40, 8, 19]) / 5889
 FEATURE_LOW, FEATURE_HIGH = spec.FEATURE_RANGE
-SQUASH_FROM, SQUASH_TO = 1.5, 1.99  # tails beyond 1.5 are compressed smoothly below 1.99: no pile-up at +-2
+SQUASH_FROM, SQUASH_TO = 1.5, 1.97  # tails beyond 1.5 are compressed smoothly below 1.97: no pile-up at +-2
 SAME_VERTICAL = 0.85
 # Spread of dimension d (fitted to the real shards): a + b (1 + d / c) ** -p, per modality.
 SPREAD = {"rgb": (0.3516, 0.44, 19.35, 0.466), "audio": (0.4319, 0.50, 20.98, 0.5)}
 SPREAD_JITTER = 0.005  # log-normal, per dimension
-SCALE_SHAPE = {"rgb": 1.4, "audio": 30.0}  # per-video scale r = sqrt(Gamma(k) / k): rgb excess kurtosis ~3 / k
-SIGNAL = 4.0  # norm of a label's signal, against unit noise in each of the 1,152 dimensions
+SCALE_SHAPE = {"rgb": 1.1, "audio": 30.0}  # per-video scale r = sqrt(Gamma(k) / k): rgb excess kurtosis ~3 / k
+SIGNAL = 14.0  # typical norm of a label's signal, against unit noise in each of the 1,152 dimensions
+SPECIFICITY = -0.1  # a label's signal norm goes as TrainVideoCount ** -SPECIFICITY: frequent labels a little stronger
 # Tuning knobs kept at their chosen values (bench/sample_vs_real.py measured the alternatives):
 COUNT_POWER = 0.0  # a video's signal: the sum of its labels' divided by n ** COUNT_POWER
-SCALE_SIGNAL = 1  # 1: the per-video scale r multiplies signal and noise; 0: the noise only
-SIGNAL_SHAPE = 1000.0  # per-video signal amplitude q = sqrt(Gamma(k) / k); k = 1000: q ~ 1
-VERTICAL_SHARE = 0.5  # share of a label's direction that is its vertical's
-NUM_GROUPS = 5
+SCALE_SIGNAL = 0  # 1: the per-video scale r multiplies signal and noise; 0: the noise only
+SIGNAL_SHAPE = 1.2  # per-video signal amplitude q = sqrt(Gamma(k) / k): some videos show their labels faintly
+VERTICAL_SHARE = 0.3  # share of a label's direction that is its vertical's
+# Nuisance styles (the look of a video: a static picture with music, a talking head, gameplay
+# footage): each video has one of NUM_STYLES, drawn independently of its labels, and the style adds
+# its centre, of norm STYLE_NORM per sqrt(dimension) against unit noise.
+NUM_STYLES = 200
+STYLE_NORM = 0.7
+STYLES_OUTSIDE_PCA = 8  # styles left out of the rotation's covariance: some correlation stays, as in real features
 MANIFEST = "SYNTHETIC.json"
-GENERATOR = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # a changed generator regenerates
-
-
-def task_structure(seed=SAMPLE_ARGS["seed"], relatedness=SAMPLE_ARGS["relatedness"], vocabulary=None):
-    """The seeded ground truth of how the 25 verticals (the tasks of notebooks 04-07) relate.
-
-    The verticals are split at random into ``NUM_GROUPS`` groups of five. Vertical ``v`` of group
-    ``g`` has the unit direction ``u_v = sign_v sqrt(relatedness) d_g + sqrt(1 - relatedness) e_v``
-    (``d_g``, ``e_v`` orthonormal), so two verticals of one group have cosine ``+relatedness``
-    when their signs agree and ``-relatedness`` when they conflict (one vertical in each group has
-    ``sign = -1``), and verticals of different groups are orthogonal: ``relatedness`` is the knob of
-    the MMoE paper's synthetic experiment. Five verticals, one per group, are noisy: a share of
-    their labels (0.2 to 0.3) is replaced by another label of the vertical.
-
-    Returns:
-        A dict of plain lists (JSON-ready): ``verticals`` (names), ``group`` (group of each
-        vertical), ``groups`` (vertical names of each group), ``sign``, ``strength`` (signal
-        strength of each vertical, 0.7 to 1.3), ``label_noise``, ``relatedness`` (the knob) and
-        ``cosine`` (the 25 x 25 matrix of cosines between the verticals' directions).
-
-    Example:
-
-    >>> truth = task_structure(seed=0, relatedness=0.6)
-    >>> len(truth["verticals"]), round(max(c for row in truth["cosine"] for c in row if c < 0.99), 2)
-    (25, 0.6)
-    """
-    if not 0 <= relatedness <= 1:
-        raise ValueError(f"relatedness must be in [0, 1]. Received: relatedness={relatedness!r}")
-    vocabulary = vocabulary or load_vocabulary()
-    num_verticals = vocabulary.num_verticals
-    rng = np.random.default_rng([seed, 4])
-    group = np.empty(num_verticals, np.int64)
-    group[rng.permutation(num_verticals)] = np.arange(num_verticals) % NUM_GROUPS
-    sign = np.ones(num_verticals)
-    label_noise = np.zeros(num_verticals)
-    for g in range(NUM_GROUPS):
-        members = rng.permutation(np.flatnonzero(group == g))
-        sign[members[0]] = -1.0
-        label_noise[members[1]] = rng.uniform(0.2, 0.3)
-    strength = rng.uniform(0.7, 1.3, num_verticals)
-    mix = np.sqrt(relatedness) * sign[:, None] * np.eye(NUM_GROUPS)[group]
-    coordinates = np.concatenate([mix, np.sqrt(1 - relatedness) * np.eye(num_verticals)], axis=1)
-    cosine = coordinates @ coordinates.T
-    return {
-        "verticals": list(vocabulary.vertical_names),
-        "group": group.tolist(),
-        "groups": [[vocabulary.vertical_names[v] for v in np.flatnonzero(group == g)] for g in range(NUM_GROUPS)],
-        "sign": sign.tolist(),
-        "strength": strength.round(6).tolist(),
-        "label_noise": label_noise.round(6).tolist(),
-        "relatedness": float(relatedness),
-        "cosine": cosine.round(6).tolist(),
-        "_coordinates": coordinates,
-    }
+# A changed generator regenerates the sample.
+GENERATOR = hashlib.sha256(b"".join(Path(__file__).with_name(name).read_bytes()
+                                    for name in ("synthetic.py", "synthetic_tasks.py"))).hexdigest()[:16]
 
 
 def _spread(rng, name, size):
@@ -192,7 +155,9 @@ class World:
         self.vertical_dirs = vertical_dirs = (coordinates @ basis.T).astype(np.float32)  # (verticals, dims) u_v
         label_dirs = rng.standard_normal((voc.num_classes, dims)) * self.informative
         label_dirs /= np.linalg.norm(label_dirs, axis=1, keepdims=True)
-        strength = np.asarray(self.truth["strength"])[voc.vertical_ids, None]
+        norm = voc.train_counts.astype(np.float64) ** -SPECIFICITY
+        norm /= np.sqrt((voc.train_counts * norm**2).sum() / voc.train_counts.sum())  # 1 per label occurrence
+        strength = (np.asarray(self.truth["strength"])[voc.vertical_ids] * norm)[:, None]
         self.label_signal = (SIGNAL * strength * (np.sqrt(VERTICAL_SHARE) * vertical_dirs[voc.vertical_ids]
                              + np.sqrt(1 - VERTICAL_SHARE) * label_dirs)).astype(np.float32)
         self.label_noise = np.asarray(self.truth["label_noise"])
@@ -200,12 +165,41 @@ class World:
         spread = np.concatenate([_spread(rng, "rgb", spec.RGB_SIZE), _spread(rng, "audio", spec.AUDIO_SIZE)])
         self.spread = spread.astype(np.float32)
         self.offset = np.where(self.is_audio, rng.normal(0, 0.02, dims), rng.normal(0.01, 0.01, dims)).astype(np.float32)
+        self.style_centres = np.random.default_rng([seed, 7]).standard_normal((NUM_STYLES, dims), dtype=np.float32)
+        self.style_centres *= np.float32(STYLE_NORM)
+        self._rotate_to_principal_axes(np.random.default_rng([seed, 8]))
         # Standardise each latent dimension over a calibration draw.
-        labels = self.draw_labels(np.random.default_rng([seed, 1]), 4096)
-        latent = self._latent(np.random.default_rng([seed, 2]), labels)
+        calibration = np.random.default_rng([seed, 1])
+        labels = self.draw_labels(calibration, 4096)
+        styles = calibration.integers(NUM_STYLES, size=4096)
+        latent = self._latent(np.random.default_rng([seed, 2]), labels, styles)
         self.latent_mean = latent.mean(0, dtype=np.float64).astype(np.float32)
         self.latent_std = latent.std(0)
         self.latent_scale = (self.spread / self.latent_std).astype(np.float32)
+        # One correction, so that the spreads hold after the per-video scale and the squashed tails.
+        features = np.concatenate(self.draw_features(np.random.default_rng([seed, 10]), labels), axis=1)
+        self.latent_scale *= self.spread / features.std(0)
+
+    def _rotate_to_principal_axes(self, rng, videos=20_000):
+        """Rotate each modality onto the principal axes of the covariance of the label signals and
+        the styles, so that the dimensions are uncorrelated, as after PCA. The axes are ordered by the
+        label signal's variance along them: the leading dimensions carry the most label information
+        (and get the largest spreads). ``informative`` becomes as many leading dimensions as there
+        were informative ones (they hold 97 to 99 % of the label variance)."""
+        signal = self._latent(rng, self.draw_labels(rng, videos), noise_scale=0.0).astype(np.float64)
+        informative = np.zeros_like(self.informative)
+        for part in (slice(0, spec.RGB_SIZE), slice(spec.RGB_SIZE, None)):
+            between = np.cov(signal[:, part], rowvar=False)
+            styles = self.style_centres[STYLES_OUTSIDE_PCA:, part].astype(np.float64)
+            covariance = between + np.cov(styles, rowvar=False, bias=True)
+            rotation = np.linalg.eigh(covariance)[1][:, ::-1]
+            along = np.einsum("ij,ik,kj->j", rotation, between, rotation)  # label variance along each axis
+            rotation = rotation[:, np.argsort(-along, kind="stable")].astype(np.float32)
+            self.label_signal[:, part] = self.label_signal[:, part] @ rotation
+            self.style_centres[:, part] = self.style_centres[:, part] @ rotation
+            self.vertical_dirs[:, part] = self.vertical_dirs[:, part] @ rotation
+            informative[part][: self.informative[part].sum()] = True
+        self.informative = informative
 
     def _fit_label_weights(self, rng, rounds=8, videos=10_000):
         """Fit the draw so that label frequencies follow TrainVideoCount and videos per vertical the
@@ -262,7 +256,7 @@ class World:
         keep = ~repeat & (np.cumsum(~repeat, axis=1) <= n[:, None])
         return np.split(candidates[keep], np.cumsum(keep.sum(axis=1))[:-1])
 
-    def _latent(self, rng, labels, noise_scale=None):
+    def _latent(self, rng, labels, styles=None, noise_scale=None):
         """``sum_l w_l q / n ** COUNT_POWER + noise_scale * eps``, (videos, dims) float32."""
         sizes = np.array([len(ids) for ids in labels])
         slots = np.zeros((len(labels), sizes.max()), np.int64)
@@ -275,18 +269,19 @@ class World:
         for j in range(slots.shape[1]):  # the j-th label of every video that has one
             rows = np.flatnonzero(sizes > j)
             latent[rows] += self.label_signal[slots[rows, j]] * weight[rows, None]
-        return latent
+        return latent if styles is None else latent + self.style_centres[styles]
 
     def draw_features(self, rng, labels):
         """``(mean_rgb, mean_audio)`` float32 arrays for the videos whose labels are given."""
+        styles = rng.integers(NUM_STYLES, size=len(labels))
         scale = np.empty((len(labels), len(self.is_audio)), np.float32)
         for name, part in (("rgb", slice(0, spec.RGB_SIZE)), ("audio", slice(spec.RGB_SIZE, None))):
             k = SCALE_SHAPE[name]
             scale[:, part] = np.sqrt(rng.gamma(k, 1 / k, (len(labels), 1)))
         if SCALE_SIGNAL:
-            z = (self._latent(rng, labels) - self.latent_mean) * scale * self.latent_scale
+            z = (self._latent(rng, labels, styles) - self.latent_mean) * scale * self.latent_scale
         else:
-            z = (self._latent(rng, labels, scale) - self.latent_mean) * self.latent_scale
+            z = (self._latent(rng, labels, styles, scale) - self.latent_mean) * self.latent_scale
         x = np.clip(_squash(z + self.offset), FEATURE_LOW, FEATURE_HIGH)
         return x[:, : spec.RGB_SIZE], x[:, spec.RGB_SIZE :]
 
@@ -306,33 +301,6 @@ class World:
         return noisy
 
 
-def _split_plan(videos, shards, validate_fraction):
-    if videos < 2 or shards < 2:
-        raise ValueError(f"need at least 2 videos and 2 shards (one per split). Received: videos={videos}, shards={shards}")
-    if not 0 < validate_fraction < 1:
-        raise ValueError(f"validate_fraction must be in (0, 1). Received: validate_fraction={validate_fraction}")
-    val_shards = min(shards - 1, max(1, round(shards * validate_fraction)))
-    val_videos = min(videos - 1, max(1, round(videos * validate_fraction)))
-    plan = []
-    for split, num_shards, num_videos in (
-        ("train", shards - val_shards, videos - val_videos),
-        ("validate", val_shards, val_videos),
-    ):
-        if num_videos < num_shards:  # an empty shard is no shard: every reader would reject it
-            raise ValueError(
-                f"{num_videos} {split} video(s) for {num_shards} {split} shard(s): every shard needs a video, so "
-                f"--videos must be at least --shards. Received: videos={videos}, shards={shards}"
-            )
-        sizes = np.full(num_shards, num_videos // num_shards)
-        sizes[: num_videos % num_shards] += 1
-        plan.extend((split, i, int(size)) for i, size in enumerate(sizes))
-    if max(size for *_, size in plan) > len(ID_ALPHABET) ** 2:
-        raise ValueError(f"at most {len(ID_ALPHABET) ** 2} videos a shard; use more shards")
-    if len(plan) > len(ID_ALPHABET) ** 2:
-        raise ValueError(f"at most {len(ID_ALPHABET) ** 2} shards")
-    return plan
-
-
 def write_synthetic(out, videos=SAMPLE_ARGS["videos"], shards=SAMPLE_ARGS["shards"], seed=SAMPLE_ARGS["seed"],
                     validate_fraction=SAMPLE_ARGS["validate_fraction"], progress=True,
                     relatedness=SAMPLE_ARGS["relatedness"]):
@@ -343,7 +311,7 @@ def write_synthetic(out, videos=SAMPLE_ARGS["videos"], shards=SAMPLE_ARGS["shard
     complete, so an interrupted run never leaves a broken shard under a real name.
     ``SYNTHETIC.json`` records the arguments, the generator's version and the task structure.
     """
-    plan = _split_plan(int(videos), int(shards), float(validate_fraction))
+    plan = split_plan(int(videos), int(shards), float(validate_fraction))
     if not 0 <= relatedness <= 1:
         raise ValueError(f"relatedness must be in [0, 1]. Received: relatedness={relatedness!r}")
     out = Path(out)

@@ -89,7 +89,6 @@ def test_statistics_match_the_real_shards(sample_statistics, key):
         assert bench.within(key, REAL[key], stats[key]), (key, REAL[key], stats[key])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10, open: the label signal still adds strong rgb directions (bench: top-10 PCs 6.0 % against 3.3 % real)")
 def test_features_are_nearly_uncorrelated(sample_statistics, medium_world):
     # Real shards: the top-10 principal components hold 1.4x (rgb) and 1.4x (audio) the share they
     # hold in Gaussian noise of the same size; a low-rank class structure would hold far more.
@@ -97,6 +96,19 @@ def test_features_are_nearly_uncorrelated(sample_statistics, medium_world):
     noise = np.random.default_rng(0).standard_normal((3000, 1152))
     assert stats["rgb_top10_pc"] < 2.0 * bench.top_pc_share(noise[:, :1024])
     assert stats["audio_top10_pc"] < 1.6 * bench.top_pc_share(noise[:, 1024:])
+
+
+def test_label_signal_leads_as_after_pca():
+    # The generator rotates each modality onto principal axes ordered by the label variance along
+    # them: the informative dimensions are the leading ones and hold most of every label's signal.
+    world = synthetic.World(7)
+    for part in (slice(0, 1024), slice(1024, None)):
+        informative = world.informative[part]
+        k = informative.sum()
+        assert informative[:k].all() and not informative[k:].any()
+        energy = (world.label_signal[:, part].astype(np.float64) ** 2).sum(axis=0)
+        assert energy[:k].sum() > 0.8 * energy.sum()
+        assert energy[: k // 2].sum() > 1.5 * energy[k // 2 : k].sum()
 
 
 def test_statistics_at_equal_size_on_real_shards(real_shards, tmp_path):
@@ -107,8 +119,14 @@ def test_statistics_at_equal_size_on_real_shards(real_shards, tmp_path):
     real = {**bench.label_statistics(real_y), **bench.feature_statistics(real_x)}
     sample = {**bench.label_statistics(sample_y), **bench.feature_statistics(sample_x)}
     misses = {key: (real[key], sample[key]) for key in real if not bench.within(key, real[key], sample[key])}
-    # The one statistic not reached yet has its own strict xfail (test_features_are_nearly_uncorrelated).
-    assert set(misses) <= {"rgb_top10_pc"}, misses
+    # The one statistic not reached yet has its own strict xfail (test_audio_has_no_pile_up_inside_the_edge).
+    assert set(misses) <= {"audio_tail"}, misses
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10, open: the tanh squash of the audio tails leaves a bump below 1.97 (bench: 0.44 % of audio values beyond 1.95 against 0.14 % real)")
+def test_audio_has_no_pile_up_inside_the_edge(sample_statistics):
+    bench, stats = sample_statistics
+    assert stats["audio_tail"] < 0.0025, stats["audio_tail"]
 
 
 def test_ids_are_distinct_across_every_shard(medium_world):
@@ -131,11 +149,13 @@ def test_labels_cooccur_mostly_inside_their_vertical(medium_world):
     assert same / total > 0.6
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10, open: the FCN's MAP@10 after 5 epochs is just below the centroid's on the sample (bench: 0.267 against 0.288)")
 def test_baselines_rank_as_on_real_data(medium_world):
-    # Real shards (bench/sample_vs_real.py): the training-free nearest centroid is the weakest of the
-    # three, MAP@10 0.34 against FCN 0.42 and logistic 0.61 (GAP@20 0.22 / 0.37 / 0.45). Here at CI
-    # size: 2,400 train and 600 validate videos.
+    # Real shards at the bench's size (bench/sample_vs_real.py, 4,438 train videos): the nearest
+    # centroid is the weakest of the three, MAP@10 0.35 against FCN 0.42 and logistic 0.61 (GAP@20
+    # 0.22 / 0.37 / 0.45); README's table has the sample's column. Here at CI size, 2,400 train and
+    # 600 validate videos. On the first 2,400 and 600 real ones the FCN's 5 epochs are too few to
+    # pass the centroid on MAP@10 (0.315 against 0.351), though it does on GAP@20 (0.232 against
+    # 0.211); the logistic model beats it on both. The sample must rank them the same way.
     bench = _bench()
     x, y = bench.load(sorted(medium_world.glob("train*.tfrecord")))
     x_val, y_val = bench.load(sorted(medium_world.glob("validate*.tfrecord")))
@@ -144,7 +164,7 @@ def test_baselines_rank_as_on_real_data(medium_world):
         scores[name] = bench.train_scores(name, x, y, x_val)
     map10 = {name: metrics.map_at_k(y_val, s, 10) for name, s in scores.items()}
     gap20 = {name: metrics.gap_at_k(y_val, s, 20) for name, s in scores.items()}
-    assert map10["centroid"] < min(map10["fcn"], map10["logistic"]), map10
+    assert map10["centroid"] < map10["logistic"] and map10["fcn"] < map10["logistic"], map10
     assert gap20["centroid"] < min(gap20["fcn"], gap20["logistic"]), gap20
 
 
