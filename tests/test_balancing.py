@@ -80,6 +80,33 @@ def test_frank_wolfe_stops_after_its_steps_and_compiles_under_xla():
         min_norm_weights(gram, steps=0)
 
 
+
+def pair_by_pair_start(gram):
+    """Frank-Wolfe's start as the pairs one by one (NumPy float32): the first pair ``i < j`` (in row
+    order) whose two-task min-norm point has the smallest norm, and that point."""
+    tasks, best = len(gram), None
+    for i in range(tasks):
+        for j in range(i + 1, tasks):
+            gamma = ops.convert_to_numpy(balancing._segment(gram[i, i], gram[i, j], gram[j, j]))
+            norm = gamma ** 2 * gram[i, i] + 2 * gamma * (1 - gamma) * gram[i, j] + (1 - gamma) ** 2 * gram[j, j]
+            if best is None or norm < best[0]:
+                best = (norm, np.eye(tasks, dtype="float32")[i] * gamma + np.eye(tasks, dtype="float32")[j] * (1 - gamma))
+    return best[1]
+
+
+@pytest.mark.parametrize("case", ["random", "repeated", "all_equal", "zero", "integer"])
+@pytest.mark.parametrize("tasks", [3, 25])
+def test_frank_wolfe_starts_at_the_best_pair_taken_one_by_one(case, tasks):
+    # every pair at once (a small graph for 25 tasks) gives the start of the pairs one by one, ties included
+    G = np.random.default_rng(tasks).normal(size=(tasks, 7)).astype("float32")
+    G = {"repeated": np.vstack([G[:1], G[:-1]]), "all_equal": np.repeat(G[:1], tasks, axis=0),
+         "zero": np.vstack([G[:2], np.zeros_like(G[:1]), G[3:]]), "integer": np.round(G)}.get(case, G)
+    gram = (G @ G.T).astype("float32")
+    expected = pair_by_pair_start(gram)
+    np.testing.assert_allclose(ops.convert_to_numpy(balancing._best_pair(gram, tasks)), expected, rtol=1e-6, atol=1e-7)
+    compiled = tf.function(lambda m: balancing._best_pair(m, tasks), jit_compile=True)
+    np.testing.assert_allclose(compiled(gram), expected, rtol=1e-6, atol=1e-7)
+
 @pytest.mark.parametrize("tasks", [2, 3, 5])
 def test_minus_the_min_norm_point_decreases_every_task_to_first_order(tasks):
     G = np.random.default_rng(tasks).normal(size=(tasks, 8))
