@@ -50,7 +50,7 @@ Features.
     about 0.79 down to 0.40 for rgb, 0.93 down to 0.6 for audio, jittered by 0.5 %), so spreads
     decrease with the index as after PCA. The noise of each modality of a video is scaled by
     ``r = sqrt(Gamma(k) / k)`` (:data:`SCALE_SHAPE`; real frame means vary a lot in norm): for rgb
-    this scale mixture gives the real excess kurtosis of about 1.6; audio stays near Gaussian. A
+    this scale mixture gives the real excess kurtosis of about 1.5; audio stays near Gaussian. A
     small offset is added and tails beyond 1.5 are compressed smoothly (``tanh``) below 1.97, so
     values stay in the real range [-1.9921875, 2.0078125] with no pile-up at its edges; one
     calibration pass corrects the scales so the spreads hold after the scale mixture and the tails.
@@ -67,9 +67,9 @@ Ids.
     distinct across every shard written with one seed.
 
 So the three baselines rank and score as on real data (a trained logistic model first, then the
-FCN, the training-free nearest class centroid last on GAP@20; ``bench/sample_vs_real.py``), per-vertical heads have related, conflicting, noisy and
-harder tasks to show, and the l1/l2 row-sparse first layer of notebook 03b has informative and
-uninformative inputs to tell apart.
+FCN, the training-free nearest class centroid last on GAP@20; ``bench/sample_vs_real.py``),
+per-vertical heads have related, conflicting, noisy and harder tasks to show, and the l1/l2
+row-sparse first layer of notebook 03b has informative and uninformative inputs to tell apart.
 """
 
 import hashlib
@@ -84,7 +84,7 @@ from tqdm import tqdm
 
 from course_lib.data import spec
 from course_lib.data.options import SAMPLE_ARGS
-from course_lib.data.names import ID_ALPHABET, shard_code, split_plan
+from course_lib.data.names import CODES, shard_code, split_plan
 from course_lib.data.synthetic_tasks import NUM_GROUPS, task_structure  # noqa: F401 (re-exported)
 from course_lib.data.vocabulary import TRAIN_VIDEOS, load_vocabulary
 
@@ -324,7 +324,7 @@ def write_synthetic(out, videos=SAMPLE_ARGS["videos"], shards=SAMPLE_ARGS["shard
             labels = world.draw_labels(rng, size)
             rgb, audio = world.draw_features(rng, labels)
             labels = world.corrupt_labels(rng, labels)
-            video_codes = rng.permutation(len(ID_ALPHABET) ** 2)[:size]
+            video_codes = rng.permutation(CODES)[:size]
             code = shard_code(global_index)
             path = out / f"{split}{index:04d}.tfrecord"
             tmp = path.with_name(path.name + ".tmp")
